@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.seedream_v45_input import SeedreamV45Input
+
+
+T = TypeVar("T", bound="SeedreamV45Request")
+
+
+@_attrs_define
+class SeedreamV45Request:
+    """Seedream 4.5 Text to Image.
+
+    Attributes:
+        model (Literal['seedream-v4-5']):
+        input_ (SeedreamV45Input):
+        call_back_url (str | Unset): Public HTTPS URL for the final callback. Example: https://your-
+            domain.com/api/callback.
+    """
+
+    model: Literal["seedream-v4-5"]
+    input_: SeedreamV45Input
+    call_back_url: str | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        model = self.model
+
+        input_ = self.input_.to_dict()
+
+        call_back_url = self.call_back_url
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "model": model,
+                "input": input_,
+            }
+        )
+        if call_back_url is not UNSET:
+            field_dict["callBackUrl"] = call_back_url
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.seedream_v45_input import SeedreamV45Input
+
+        d = dict(src_dict)
+        model = cast(Literal["seedream-v4-5"], d.pop("model"))
+        if model != "seedream-v4-5":
+            raise ValueError(f"model must match const 'seedream-v4-5', got '{model}'")
+
+        input_ = SeedreamV45Input.from_dict(d.pop("input"))
+
+        call_back_url = d.pop("callBackUrl", UNSET)
+
+        seedream_v45_request = cls(
+            model=model,
+            input_=input_,
+            call_back_url=call_back_url,
+        )
+
+        seedream_v45_request.additional_properties = d
+        return seedream_v45_request
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,30 @@
+"""The LiangXin contract, shipped inside the distribution.
+
+`liangxin.yaml` here is a copy of `openapi/liangxin.yaml` written by `python -m generator generate`
+(the drift check proves they match), so an installed client, mock or conformance suite can load
+the contract without the repository. The mock and the client both validate requests through
+`validate_create_task`, so each documented rule is read from the contract in one place.
+"""
+
+from __future__ import annotations
+
+from liangxin_contract._spec import (
+    input_schema,
+    load_spec,
+    model_names,
+    request_schema_name,
+    spec_bytes,
+    spec_sha256,
+)
+from liangxin_contract.validation import ContractViolation, validate_create_task
+
+__all__ = [
+    "ContractViolation",
+    "input_schema",
+    "load_spec",
+    "model_names",
+    "request_schema_name",
+    "spec_bytes",
+    "spec_sha256",
+    "validate_create_task",
+]
