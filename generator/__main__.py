@@ -20,7 +20,10 @@ def main(argv: list[str] | None = None) -> int:
 
         rest = [command, *rest]
     else:
-        print(f"unknown command {command!r}; expected generate, check, docs-check or lint", file=sys.stderr)
+        print(
+            f"unknown command {command!r}; expected generate, check, docs-check or lint",
+            file=sys.stderr,
+        )
         return 2
     return run(rest)
 

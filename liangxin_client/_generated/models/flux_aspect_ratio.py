@@ -17,4 +17,6 @@ FLUX_ASPECT_RATIO_VALUES: set[FluxAspectRatio] = {
 def check_flux_aspect_ratio(value: str) -> FluxAspectRatio:
     if value in FLUX_ASPECT_RATIO_VALUES:
         return value
-    raise TypeError(f"Unexpected value {value!r}. Expected one of {FLUX_ASPECT_RATIO_VALUES!r}")
+    raise TypeError(
+        f"Unexpected value {value!r}. Expected one of {FLUX_ASPECT_RATIO_VALUES!r}"
+    )

@@ -1,7 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Literal,
+    Self,
+    TypeVar,
+    cast,
+)
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -9,7 +16,9 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.gemini_25_flash_image_preview_input import Gemini25FlashImagePreviewInput
+    from ..models.gemini_25_flash_image_preview_input import (
+        Gemini25FlashImagePreviewInput,
+    )
 
 
 T = TypeVar("T", bound="Gemini25FlashImagePreviewRequest")
@@ -52,8 +61,10 @@ class Gemini25FlashImagePreviewRequest:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.gemini_25_flash_image_preview_input import Gemini25FlashImagePreviewInput
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.gemini_25_flash_image_preview_input import (
+            Gemini25FlashImagePreviewInput,
+        )
 
         d = dict(src_dict)
         model = cast(Literal["gemini-2.5-flash-image-preview"], d.pop("model"))

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -9,8 +9,14 @@ from attrs import field as _attrs_field
 from ..models.imagen_aspect_ratio import ImagenAspectRatio, check_imagen_aspect_ratio
 from ..models.imagen_language import ImagenLanguage, check_imagen_language
 from ..models.imagen_output_format import ImagenOutputFormat, check_imagen_output_format
-from ..models.imagen_person_generation import ImagenPersonGeneration, check_imagen_person_generation
-from ..models.imagen_safety_settings import ImagenSafetySettings, check_imagen_safety_settings
+from ..models.imagen_person_generation import (
+    ImagenPersonGeneration,
+    check_imagen_person_generation,
+)
+from ..models.imagen_safety_settings import (
+    ImagenSafetySettings,
+    check_imagen_safety_settings,
+)
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Imagen4UltraInput")
@@ -98,7 +104,7 @@ class Imagen4UltraInput:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
         prompt = d.pop("prompt")
 

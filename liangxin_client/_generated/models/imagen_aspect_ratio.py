@@ -30,4 +30,6 @@ IMAGEN_ASPECT_RATIO_VALUES: set[ImagenAspectRatio] = {
 def check_imagen_aspect_ratio(value: str) -> ImagenAspectRatio:
     if value in IMAGEN_ASPECT_RATIO_VALUES:
         return value
-    raise TypeError(f"Unexpected value {value!r}. Expected one of {IMAGEN_ASPECT_RATIO_VALUES!r}")
+    raise TypeError(
+        f"Unexpected value {value!r}. Expected one of {IMAGEN_ASPECT_RATIO_VALUES!r}"
+    )

@@ -18,4 +18,6 @@ IMAGEN_LANGUAGE_VALUES: set[ImagenLanguage] = {
 def check_imagen_language(value: str) -> ImagenLanguage:
     if value in IMAGEN_LANGUAGE_VALUES:
         return value
-    raise TypeError(f"Unexpected value {value!r}. Expected one of {IMAGEN_LANGUAGE_VALUES!r}")
+    raise TypeError(
+        f"Unexpected value {value!r}. Expected one of {IMAGEN_LANGUAGE_VALUES!r}"
+    )

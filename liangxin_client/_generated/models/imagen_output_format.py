@@ -14,4 +14,6 @@ IMAGEN_OUTPUT_FORMAT_VALUES: set[ImagenOutputFormat] = {
 def check_imagen_output_format(value: str) -> ImagenOutputFormat:
     if value in IMAGEN_OUTPUT_FORMAT_VALUES:
         return value
-    raise TypeError(f"Unexpected value {value!r}. Expected one of {IMAGEN_OUTPUT_FORMAT_VALUES!r}")
+    raise TypeError(
+        f"Unexpected value {value!r}. Expected one of {IMAGEN_OUTPUT_FORMAT_VALUES!r}"
+    )

@@ -32,4 +32,6 @@ MODEL_NAME_VALUES: set[ModelName] = {
 def check_model_name(value: str) -> ModelName:
     if value in MODEL_NAME_VALUES:
         return value
-    raise TypeError(f"Unexpected value {value!r}. Expected one of {MODEL_NAME_VALUES!r}")
+    raise TypeError(
+        f"Unexpected value {value!r}. Expected one of {MODEL_NAME_VALUES!r}"
+    )

@@ -1,17 +1,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.nano_banana_aspect_ratio import NanoBananaAspectRatio, check_nano_banana_aspect_ratio
+from ..models.nano_banana_aspect_ratio import (
+    NanoBananaAspectRatio,
+    check_nano_banana_aspect_ratio,
+)
 from ..models.nano_banana_output_format import (
     NanoBananaOutputFormat,
     check_nano_banana_output_format,
 )
-from ..models.nano_banana_resolution import NanoBananaResolution, check_nano_banana_resolution
+from ..models.nano_banana_resolution import (
+    NanoBananaResolution,
+    check_nano_banana_resolution,
+)
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="NanoBananaProFlashInput")
@@ -88,7 +94,7 @@ class NanoBananaProFlashInput:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
         prompt = d.pop("prompt")
 

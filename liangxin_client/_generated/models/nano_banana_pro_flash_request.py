@@ -1,7 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Literal,
+    Self,
+    TypeVar,
+    cast,
+)
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -52,13 +59,15 @@ class NanoBananaProFlashRequest:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.nano_banana_pro_flash_input import NanoBananaProFlashInput
 
         d = dict(src_dict)
         model = cast(Literal["nano-banana-pro-flash"], d.pop("model"))
         if model != "nano-banana-pro-flash":
-            raise ValueError(f"model must match const 'nano-banana-pro-flash', got '{model}'")
+            raise ValueError(
+                f"model must match const 'nano-banana-pro-flash', got '{model}'"
+            )
 
         input_ = NanoBananaProFlashInput.from_dict(d.pop("input"))
 

@@ -42,4 +42,6 @@ SEEDREAM_ASPECT_RATIO_VALUES: set[SeedreamAspectRatio] = {
 def check_seedream_aspect_ratio(value: str) -> SeedreamAspectRatio:
     if value in SEEDREAM_ASPECT_RATIO_VALUES:
         return value
-    raise TypeError(f"Unexpected value {value!r}. Expected one of {SEEDREAM_ASPECT_RATIO_VALUES!r}")
+    raise TypeError(
+        f"Unexpected value {value!r}. Expected one of {SEEDREAM_ASPECT_RATIO_VALUES!r}"
+    )

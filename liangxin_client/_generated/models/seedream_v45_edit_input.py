@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.seedream_aspect_ratio import SeedreamAspectRatio, check_seedream_aspect_ratio
+from ..models.seedream_aspect_ratio import (
+    SeedreamAspectRatio,
+    check_seedream_aspect_ratio,
+)
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="SeedreamV45EditInput")
@@ -62,7 +65,7 @@ class SeedreamV45EditInput:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
         prompt = d.pop("prompt")
 

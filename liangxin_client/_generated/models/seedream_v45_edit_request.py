@@ -1,7 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Literal,
+    Self,
+    TypeVar,
+    cast,
+)
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -52,13 +59,15 @@ class SeedreamV45EditRequest:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.seedream_v45_edit_input import SeedreamV45EditInput
 
         d = dict(src_dict)
         model = cast(Literal["seedream-v4-5-edit"], d.pop("model"))
         if model != "seedream-v4-5-edit":
-            raise ValueError(f"model must match const 'seedream-v4-5-edit', got '{model}'")
+            raise ValueError(
+                f"model must match const 'seedream-v4-5-edit', got '{model}'"
+            )
 
         input_ = SeedreamV45EditInput.from_dict(d.pop("input"))
 

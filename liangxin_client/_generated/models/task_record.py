@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -39,8 +39,8 @@ class TaskRecord:
     fail_msg: str
     create_time: int | Unset = UNSET
     update_time: int | Unset = UNSET
-    complete_time: int | Unset | None = UNSET
-    cost_time: int | Unset | None = UNSET
+    complete_time: int | None | Unset = UNSET
+    cost_time: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,13 +62,13 @@ class TaskRecord:
 
         update_time = self.update_time
 
-        complete_time: int | Unset | None
+        complete_time: int | None | Unset
         if isinstance(self.complete_time, Unset):
             complete_time = UNSET
         else:
             complete_time = self.complete_time
 
-        cost_time: int | Unset | None
+        cost_time: int | None | Unset
         if isinstance(self.cost_time, Unset):
             cost_time = UNSET
         else:
@@ -99,7 +99,7 @@ class TaskRecord:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
         task_id = d.pop("taskId")
 
@@ -119,7 +119,7 @@ class TaskRecord:
 
         update_time = d.pop("updateTime", UNSET)
 
-        def _parse_complete_time(data: object) -> int | Unset | None:
+        def _parse_complete_time(data: object) -> int | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -128,7 +128,7 @@ class TaskRecord:
 
         complete_time = _parse_complete_time(d.pop("completeTime", UNSET))
 
-        def _parse_cost_time(data: object) -> int | Unset | None:
+        def _parse_cost_time(data: object) -> int | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):

@@ -14,4 +14,6 @@ TASK_STATE_VALUES: set[TaskState] = {
 def check_task_state(value: str) -> TaskState:
     if value in TASK_STATE_VALUES:
         return value
-    raise TypeError(f"Unexpected value {value!r}. Expected one of {TASK_STATE_VALUES!r}")
+    raise TypeError(
+        f"Unexpected value {value!r}. Expected one of {TASK_STATE_VALUES!r}"
+    )

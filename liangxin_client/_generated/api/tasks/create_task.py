@@ -7,7 +7,9 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.create_task_response import CreateTaskResponse
 from ...models.flux_2_pro_request import Flux2ProRequest
-from ...models.gemini_25_flash_image_preview_request import Gemini25FlashImagePreviewRequest
+from ...models.gemini_25_flash_image_preview_request import (
+    Gemini25FlashImagePreviewRequest,
+)
 from ...models.imagen_4_fast_request import Imagen4FastRequest
 from ...models.imagen_4_ultra_request import Imagen4UltraRequest
 from ...models.nano_banana_pro_flash_request import NanoBananaProFlashRequest
@@ -67,7 +69,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> CreateTaskResponse | PlatformError | PlatformError | TaskLayerError | None:
+) -> CreateTaskResponse | PlatformError | TaskLayerError | None:
     if response.status_code == 200:
         response_200 = CreateTaskResponse.from_dict(response.json())
 
@@ -212,7 +214,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[CreateTaskResponse | PlatformError | PlatformError | TaskLayerError]:
+) -> Response[CreateTaskResponse | PlatformError | TaskLayerError]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -235,7 +237,7 @@ def sync_detailed(
     | SeedreamV5LiteEditRequest
     | SeedreamV5LiteRequest
     | ZImageRequest,
-) -> Response[CreateTaskResponse | PlatformError | PlatformError | TaskLayerError]:
+) -> Response[CreateTaskResponse | PlatformError | TaskLayerError]:
     """Create a generation task
 
      Creates a task for one Market model. The body's `model` selects the model and the shape of
@@ -282,7 +284,7 @@ def sync(
     | SeedreamV5LiteEditRequest
     | SeedreamV5LiteRequest
     | ZImageRequest,
-) -> CreateTaskResponse | PlatformError | PlatformError | TaskLayerError | None:
+) -> CreateTaskResponse | PlatformError | TaskLayerError | None:
     """Create a generation task
 
      Creates a task for one Market model. The body's `model` selects the model and the shape of
@@ -324,7 +326,7 @@ async def asyncio_detailed(
     | SeedreamV5LiteEditRequest
     | SeedreamV5LiteRequest
     | ZImageRequest,
-) -> Response[CreateTaskResponse | PlatformError | PlatformError | TaskLayerError]:
+) -> Response[CreateTaskResponse | PlatformError | TaskLayerError]:
     """Create a generation task
 
      Creates a task for one Market model. The body's `model` selects the model and the shape of
@@ -369,7 +371,7 @@ async def asyncio(
     | SeedreamV5LiteEditRequest
     | SeedreamV5LiteRequest
     | ZImageRequest,
-) -> CreateTaskResponse | PlatformError | PlatformError | TaskLayerError | None:
+) -> CreateTaskResponse | PlatformError | TaskLayerError | None:
     """Create a generation task
 
      Creates a task for one Market model. The body's `model` selects the model and the shape of

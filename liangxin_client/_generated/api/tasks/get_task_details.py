@@ -33,7 +33,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PlatformError | PlatformError | TaskLayerError | RecordInfoResponse | None:
+) -> PlatformError | TaskLayerError | RecordInfoResponse | None:
     if response.status_code == 200:
         response_200 = RecordInfoResponse.from_dict(response.json())
 
@@ -157,7 +157,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PlatformError | PlatformError | TaskLayerError | RecordInfoResponse]:
+) -> Response[PlatformError | TaskLayerError | RecordInfoResponse]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -170,7 +170,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     task_id: str,
-) -> Response[PlatformError | PlatformError | TaskLayerError | RecordInfoResponse]:
+) -> Response[PlatformError | TaskLayerError | RecordInfoResponse]:
     """Get task details
 
      One endpoint for every model. Poll until `data.state` is `success` or `fail`.
@@ -201,7 +201,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     task_id: str,
-) -> PlatformError | PlatformError | TaskLayerError | RecordInfoResponse | None:
+) -> PlatformError | TaskLayerError | RecordInfoResponse | None:
     """Get task details
 
      One endpoint for every model. Poll until `data.state` is `success` or `fail`.
@@ -227,7 +227,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     task_id: str,
-) -> Response[PlatformError | PlatformError | TaskLayerError | RecordInfoResponse]:
+) -> Response[PlatformError | TaskLayerError | RecordInfoResponse]:
     """Get task details
 
      One endpoint for every model. Poll until `data.state` is `success` or `fail`.
@@ -256,7 +256,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     task_id: str,
-) -> PlatformError | PlatformError | TaskLayerError | RecordInfoResponse | None:
+) -> PlatformError | TaskLayerError | RecordInfoResponse | None:
     """Get task details
 
      One endpoint for every model. Poll until `data.state` is `success` or `fail`.
