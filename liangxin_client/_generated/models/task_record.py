@@ -23,7 +23,7 @@ class TaskRecord:
         param (str): The original createTask request, serialized as a JSON string.
         result_json (str): Empty until success; then a JSON string such as `{"resultUrls":["https://..."]}`.
         fail_code (str): Empty unless the state is `fail`.
-        fail_msg (str): Failure message; empty unless the state is `fail`.
+        fail_msg (str | Unset): Failure message; empty unless the state is `fail`.
         create_time (int | Unset): Creation time, epoch milliseconds.
         update_time (int | Unset): Last state change, epoch milliseconds.
         complete_time (int | None | Unset): Terminal time, epoch milliseconds; null until terminal.
@@ -36,7 +36,7 @@ class TaskRecord:
     param: str
     result_json: str
     fail_code: str
-    fail_msg: str
+    fail_msg: str | Unset = UNSET
     create_time: int | Unset = UNSET
     update_time: int | Unset = UNSET
     complete_time: int | None | Unset = UNSET
@@ -84,9 +84,10 @@ class TaskRecord:
                 "param": param,
                 "resultJson": result_json,
                 "failCode": fail_code,
-                "failMsg": fail_msg,
             }
         )
+        if fail_msg is not UNSET:
+            field_dict["failMsg"] = fail_msg
         if create_time is not UNSET:
             field_dict["createTime"] = create_time
         if update_time is not UNSET:
@@ -113,7 +114,7 @@ class TaskRecord:
 
         fail_code = d.pop("failCode")
 
-        fail_msg = d.pop("failMsg")
+        fail_msg = d.pop("failMsg", UNSET)
 
         create_time = d.pop("createTime", UNSET)
 
