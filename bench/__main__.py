@@ -1,0 +1,21 @@
+"""`python -m bench NAME [args]`: run one benchmark (`mock` or `client`)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+BENCHMARKS = {"mock": "bench.bench_mock", "client": "bench.bench_client"}
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in BENCHMARKS:
+        print(f"usage: python -m bench {{{','.join(BENCHMARKS)}}} [args]", file=sys.stderr)
+        return 2
+    module = importlib.import_module(BENCHMARKS[argv[0]])
+    result: int = module.main(argv[1:])
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

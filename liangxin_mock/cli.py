@@ -1,0 +1,113 @@
+"""`liangxin-mock`: run the mock on loopback and print its base URL and key(s)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from liangxin_mock.app import create_app
+from liangxin_mock.config import DEFAULT_MAX_BODY_BYTES, MockConfig, parse_key_list, parse_key_spec
+
+ENV_KEYS = "LIANGXIN_MOCK_API_KEYS"
+
+
+def _key(text: str) -> tuple[str, int | None]:
+    try:
+        return parse_key_spec(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="liangxin-mock",
+        description="A local simulator of the LiangXin Market image API (validates against the contract).",
+        epilog=(
+            "Outside the contract: send `X-Mock-Fail: CODE[:MESSAGE]` with a createTask to make that "
+            "task fail, `X-Mock-Task-Seconds: S` to set its duration; inspect /__mock__/tasks, "
+            "/__mock__/stats, /__mock__/callbacks; POST /__mock__/reset."
+        ),
+    )
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
+    p.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one")
+    p.add_argument(
+        "--api-key",
+        action="append",
+        type=_key,
+        default=[],
+        metavar="KEY[:CREDITS]",
+        help=f"accepted key, optionally with a credit budget (repeatable; also ${ENV_KEYS})",
+    )
+    p.add_argument("--db", default=None, metavar="PATH", help="SQLite file (default: in memory)")
+    p.add_argument("--task-seconds", type=float, default=3.0, help="task duration (0: immediate)")
+    p.add_argument("--fail-rate", type=float, default=0.0, help="share of tasks that fail")
+    p.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fault")
+    p.add_argument("--seed", type=int, default=0, help="makes failures and faults reproducible")
+    p.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
+    p.add_argument("--max-concurrent", type=int, default=None, help="running tasks per key")
+    p.add_argument("--allow-http-callbacks", action="store_true", help="accept http:// callBackUrl")
+    p.add_argument("--public-base-url", default=None, help="base of result URLs (default: request)")
+    return p
+
+
+def config_from_args(args: argparse.Namespace, environ: dict[str, str]) -> MockConfig:
+    keys: dict[str, int | None] = parse_key_list(environ.get(ENV_KEYS, ""))
+    keys.update(dict(args.api_key))
+    return MockConfig(
+        api_keys=keys,
+        db_path=args.db,
+        task_seconds=args.task_seconds,
+        fail_rate=args.fail_rate,
+        fault_rate=args.fault_rate,
+        seed=args.seed,
+        max_body_bytes=args.max_body_bytes,
+        allow_http_callbacks=args.allow_http_callbacks,
+        max_concurrent=args.max_concurrent,
+        public_base_url=args.public_base_url,
+    ).with_default_key()
+
+
+def _banner(server: uvicorn.Server, config: MockConfig, host: str) -> str:
+    port = server.servers[0].sockets[0].getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    lines = [f"liangxin-mock listening on http://{shown}:{port}"]
+    for key, credits in config.api_keys.items():
+        budget = "unlimited" if credits is None else f"{credits} credits"
+        lines.append(f"api key: {key} ({budget})")
+    lines.append(f"database: {config.db_path or 'in memory'}")
+    return "\n".join(lines)
+
+
+async def _serve(server: uvicorn.Server, config: MockConfig, host: str) -> None:
+    serving = asyncio.create_task(server.serve())
+    while not server.started and not serving.done():
+        await asyncio.sleep(0.01)
+    if server.started:
+        print(_banner(server, config, host), flush=True)
+    await serving
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(args, dict(os.environ))
+    except ValueError as exc:
+        print(f"liangxin-mock: {exc}", file=sys.stderr)
+        return 2
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(config),
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+        )
+    )
+    asyncio.run(_serve(server, config, args.host))
+    return 0 if server.started else 1
