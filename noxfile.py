@@ -19,6 +19,7 @@ HAND_WRITTEN = [
     "generator",
     "tests",
     "bench",
+    "examples",
     "noxfile.py",
 ]
 
@@ -37,7 +38,15 @@ def lint(session: nox.Session) -> None:
     """Hand-written code is formatted, lint-clean and strictly typed."""
     session.run("ruff", "check", *HAND_WRITTEN)
     session.run("ruff", "format", "--check", *HAND_WRITTEN)
-    session.run("mypy", "--strict", "generator", "liangxin_contract", "liangxin_client", "liangxin_mock")
+    session.run(
+        "mypy",
+        "--strict",
+        "generator",
+        "liangxin_contract",
+        "liangxin_client",
+        "liangxin_mock",
+        "examples",
+    )
 
 
 @nox.session(python=False)

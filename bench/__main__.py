@@ -5,7 +5,11 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = {"mock": "bench.bench_mock", "client": "bench.bench_client"}
+BENCHMARKS = {
+    "mock": "bench.bench_mock",
+    "client": "bench.bench_client",
+    "callbacks": "bench.bench_callbacks",
+}
 
 
 def main(argv: list[str]) -> int:

@@ -1,0 +1,62 @@
+"""`liangxin --mock`: run the embedded liangxin-mock for the length of one command.
+
+Every invocation starts a fresh server on a new port, so tasks live in a persistent SQLite file
+(`$LIANGXIN_MOCK_DB`, default `~/.cache/liangxin/mock.db`) under one fixed local key: `get`,
+`wait` and `download` of an earlier task keep working, and result URLs are re-read from
+recordInfo, which builds them on the current port.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+#: The local key of the embedded mock (it owns every task in the mock database).
+MOCK_API_KEY = "sk-mock-liangxin-cli"
+DEFAULT_TASK_SECONDS = 2.0
+
+
+class MockUnavailableError(Exception):
+    """The mock extra (starlette, uvicorn, pillow) is not installed."""
+
+
+def mock_db_path() -> Path:
+    """`$LIANGXIN_MOCK_DB`, else `$XDG_CACHE_HOME/liangxin/mock.db` (default `~/.cache`)."""
+    explicit = os.environ.get("LIANGXIN_MOCK_DB")
+    if explicit:
+        return Path(explicit).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "liangxin" / "mock.db"
+
+
+def _task_seconds() -> float:
+    text = os.environ.get("LIANGXIN_MOCK_TASK_SECONDS", "")
+    try:
+        seconds = float(text) if text else DEFAULT_TASK_SECONDS
+    except ValueError:
+        return DEFAULT_TASK_SECONDS
+    return seconds if seconds >= 0 else DEFAULT_TASK_SECONDS
+
+
+@contextmanager
+def embedded_mock() -> Iterator[tuple[str, str]]:
+    """Start the mock; yield `(base_url, api_key)`; stop it on exit."""
+    try:
+        from liangxin_mock import MockServer
+    except ImportError as exc:
+        raise MockUnavailableError(
+            f"--mock needs the mock extra ({exc.name} is missing): "
+            "pip install 'liangxin-client[mock]'"
+        ) from None
+    db = mock_db_path()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    server = MockServer(
+        api_keys={MOCK_API_KEY: None},
+        db_path=str(db),
+        task_seconds=_task_seconds(),
+        allow_http_callbacks=True,
+    )
+    with server:
+        yield server.base_url, MOCK_API_KEY

@@ -1,0 +1,376 @@
+"""`LiangXin` and `AsyncLiangXin`: the clients. Only their I/O differs (see `_base.py`)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from liangxin_client._base import (
+    CREATE_PATH,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    RECORD_PATH,
+    UNSET,
+    BaseClient,
+)
+from liangxin_client._download import CHUNK_SIZE, PartFile, download_error, file_name
+from liangxin_client._errors import APIError
+from liangxin_client._inputs import ModelInput
+from liangxin_client._records import Task, TaskRecord, parse_create_response, parse_record_response
+from liangxin_client._results import AsyncGenerationResult, GenerationResult, StrPath
+from liangxin_client._tasks import DEFAULT_WAIT_TIMEOUT, AsyncTasks, OnUpdate, Tasks
+
+T = TypeVar("T")
+
+
+class LiangXin(BaseClient):
+    """Synchronous client.
+
+    `api_key` and `base_url` default to `LIANGXIN_API_KEY` and `LIANGXIN_BASE_URL`. `timeout` is
+    per HTTP request (default: connect 5 s, read/write/pool 30 s); `max_retries` bounds the
+    billing-safe retries; `default_headers` go with every request. A given `http_client` is used
+    as is and not closed by `close()`.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        super().__init__(
+            api_key,
+            base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client if http_client is not None else httpx.Client(timeout=self.timeout)
+        self._sleep: Callable[[float], None] = time.sleep
+        self._clock: Callable[[], float] = time.monotonic
+        self.tasks = Tasks(self)
+
+    def with_options(
+        self,
+        *,
+        api_key: str | None = UNSET,
+        base_url: str | None = UNSET,
+        timeout: float | httpx.Timeout = UNSET,
+        max_retries: int = UNSET,
+        default_headers: Mapping[str, str] | None = UNSET,
+    ) -> LiangXin:
+        """A copy with some settings changed, sharing this client's connection pool."""
+        return LiangXin(
+            **self._options(
+                api_key=api_key,
+                base_url=base_url,
+                timeout=timeout,
+                max_retries=max_retries,
+                default_headers=default_headers,
+            ),
+            http_client=self._http,
+        )
+
+    def close(self) -> None:
+        """Close the connection pool (unless it was passed in as `http_client`)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def generate(
+        self,
+        model: str | None = None,
+        prompt: str | None = None,
+        *,
+        input: ModelInput | None = None,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        download_to: StrPath | None = None,
+        on_update: OnUpdate | None = None,
+        callback_url: str | None = None,
+        extra_input: Mapping[str, Any] | None = None,
+        validate: bool = True,
+        **fields: Any,
+    ) -> GenerationResult:
+        """Create a task, wait for it (`timeout` seconds), and optionally save the results.
+
+        Input arguments are those of `tasks.create`; `download_to` saves the files at once
+        (result URLs expire about 24 h after completion).
+        """
+        task = self.tasks.create(
+            model,
+            prompt,
+            input=input,
+            callback_url=callback_url,
+            extra_input=extra_input,
+            validate=validate,
+            **fields,
+        )
+        record = self.tasks.wait(task, timeout=timeout, on_update=on_update)
+        paths = self._save(record, download_to) if download_to is not None else []
+        return GenerationResult(record, tuple(paths), saver=self._save)
+
+    # -- I/O ----------------------------------------------------------------------------------
+
+    def _with_retries(self, once: Callable[[], T], *, submit: bool) -> T:
+        try:
+            return once()
+        except APIError as exc:
+            wait = self._first_retry_wait(exc, submit=submit)
+            if wait is None:
+                raise
+        time.sleep(wait)
+        for attempt in self._retrying(submit=submit):
+            with attempt:
+                return once()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[httpx.Response], T],
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        submit_body: Mapping[str, Any] | None = None,
+    ) -> T:
+        def once() -> T:
+            request = self._build(self._http, method, path, json=json, params=params)
+            self._log_request(request)
+            try:
+                response = self._http.send(request)
+            except httpx.RequestError as exc:
+                raise self._transport_error(exc, submit_body) from exc
+            return self._handle(response, parse, submit_body)
+
+        return self._with_retries(once, submit=submit_body is not None)
+
+    def _create(self, body: Mapping[str, Any]) -> Task:
+        parse = functools.partial(parse_create_response, secret=self._api_key, model=body["model"])
+        return self._call("POST", CREATE_PATH, parse, json=body, submit_body=body)
+
+    def _get(self, task_id: str) -> TaskRecord:
+        parse = functools.partial(parse_record_response, secret=self._api_key, task_id=task_id)
+        return self._call("GET", RECORD_PATH, parse, params={"taskId": task_id})
+
+    def _save(self, record: TaskRecord, directory: StrPath) -> list[Path]:
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        return [
+            self._download(url, target, record.task_id, index)
+            for index, url in enumerate(record.result_urls)
+        ]
+
+    def _download(self, url: str, directory: Path, task_id: str, index: int) -> Path:
+        def once() -> Path:
+            request = self._build(self._http, "GET", url)
+            self._log_request(request)
+            try:
+                response = self._http.send(request, stream=True, follow_redirects=True)
+                try:
+                    self._log_response(response, streamed=True)
+                    if response.status_code >= 400:
+                        response.read()
+                        raise download_error(response, url, self._api_key)
+                    name = file_name(task_id, index, url, response.headers.get("content-type"))
+                    with PartFile(directory, name) as part:
+                        for chunk in response.iter_bytes(CHUNK_SIZE):
+                            part.write(chunk)
+                        return part.commit()
+                finally:
+                    response.close()
+            except httpx.RequestError as exc:
+                raise self._transport_error(exc, None) from exc
+
+        return self._with_retries(once, submit=False)
+
+
+class AsyncLiangXin(BaseClient):
+    """Asynchronous client; the same surface as `LiangXin`, awaited."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(
+            api_key,
+            base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+        )
+        self._owns_http = http_client is None
+        self._http = (
+            http_client if http_client is not None else httpx.AsyncClient(timeout=self.timeout)
+        )
+        self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self._clock: Callable[[], float] = time.monotonic
+        self.tasks = AsyncTasks(self)
+
+    def with_options(
+        self,
+        *,
+        api_key: str | None = UNSET,
+        base_url: str | None = UNSET,
+        timeout: float | httpx.Timeout = UNSET,
+        max_retries: int = UNSET,
+        default_headers: Mapping[str, str] | None = UNSET,
+    ) -> AsyncLiangXin:
+        """A copy with some settings changed, sharing this client's connection pool."""
+        return AsyncLiangXin(
+            **self._options(
+                api_key=api_key,
+                base_url=base_url,
+                timeout=timeout,
+                max_retries=max_retries,
+                default_headers=default_headers,
+            ),
+            http_client=self._http,
+        )
+
+    async def close(self) -> None:
+        """Close the connection pool (unless it was passed in as `http_client`)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def generate(
+        self,
+        model: str | None = None,
+        prompt: str | None = None,
+        *,
+        input: ModelInput | None = None,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        download_to: StrPath | None = None,
+        on_update: OnUpdate | None = None,
+        callback_url: str | None = None,
+        extra_input: Mapping[str, Any] | None = None,
+        validate: bool = True,
+        **fields: Any,
+    ) -> AsyncGenerationResult:
+        """Create a task, wait for it, and optionally save the results; see `LiangXin.generate`."""
+        task = await self.tasks.create(
+            model,
+            prompt,
+            input=input,
+            callback_url=callback_url,
+            extra_input=extra_input,
+            validate=validate,
+            **fields,
+        )
+        record = await self.tasks.wait(task, timeout=timeout, on_update=on_update)
+        paths = await self._save(record, download_to) if download_to is not None else []
+        return AsyncGenerationResult(record, tuple(paths), saver=self._save)
+
+    # -- I/O ----------------------------------------------------------------------------------
+
+    async def _with_retries(self, once: Callable[[], Awaitable[T]], *, submit: bool) -> T:
+        try:
+            return await once()
+        except APIError as exc:
+            wait = self._first_retry_wait(exc, submit=submit)
+            if wait is None:
+                raise
+        await asyncio.sleep(wait)
+        async for attempt in self._aretrying(submit=submit):
+            with attempt:
+                return await once()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[httpx.Response], T],
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        submit_body: Mapping[str, Any] | None = None,
+    ) -> T:
+        async def once() -> T:
+            request = self._build(self._http, method, path, json=json, params=params)
+            self._log_request(request)
+            try:
+                response = await self._http.send(request)
+            except httpx.RequestError as exc:
+                raise self._transport_error(exc, submit_body) from exc
+            return self._handle(response, parse, submit_body)
+
+        return await self._with_retries(once, submit=submit_body is not None)
+
+    async def _create(self, body: Mapping[str, Any]) -> Task:
+        parse = functools.partial(parse_create_response, secret=self._api_key, model=body["model"])
+        return await self._call("POST", CREATE_PATH, parse, json=body, submit_body=body)
+
+    async def _get(self, task_id: str) -> TaskRecord:
+        parse = functools.partial(parse_record_response, secret=self._api_key, task_id=task_id)
+        return await self._call("GET", RECORD_PATH, parse, params={"taskId": task_id})
+
+    async def _save(self, record: TaskRecord, directory: StrPath) -> list[Path]:
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        return [
+            await self._download(url, target, record.task_id, index)
+            for index, url in enumerate(record.result_urls)
+        ]
+
+    async def _download(self, url: str, directory: Path, task_id: str, index: int) -> Path:
+        async def once() -> Path:
+            request = self._build(self._http, "GET", url)
+            self._log_request(request)
+            try:
+                response = await self._http.send(request, stream=True, follow_redirects=True)
+                try:
+                    self._log_response(response, streamed=True)
+                    if response.status_code >= 400:
+                        await response.aread()
+                        raise download_error(response, url, self._api_key)
+                    name = file_name(task_id, index, url, response.headers.get("content-type"))
+                    with PartFile(directory, name) as part:
+                        async for chunk in response.aiter_bytes(CHUNK_SIZE):
+                            part.write(chunk)
+                        return part.commit()
+                finally:
+                    await response.aclose()
+            except httpx.RequestError as exc:
+                raise self._transport_error(exc, None) from exc
+
+        return await self._with_retries(once, submit=False)

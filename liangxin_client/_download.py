@@ -1,0 +1,74 @@
+"""Result downloads: file naming, expiry hints, and constant-memory writes (temp file → rename)."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import tempfile
+from pathlib import Path, PurePosixPath
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import httpx
+
+from liangxin_client._errors import APIStatusError, ResultExpiredError
+from liangxin_client._responses import body_text, request_id, status_error
+
+EXPIRED_STATUSES = frozenset({403, 404, 410})
+CHUNK_SIZE = 64 * 1024
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".mp4"}
+
+
+def file_name(task_id: str, index: int, url: str, content_type: str | None) -> str:
+    """`<task_id>_<index><ext>`: the extension from the URL, else from the content type."""
+    suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
+    if suffix not in _IMAGE_SUFFIXES:
+        media = (content_type or "").split(";")[0].strip()
+        suffix = (mimetypes.guess_extension(media) if media else None) or ".bin"
+    safe_id = "".join(c if c.isalnum() or c in "-_." else "_" for c in task_id) or "result"
+    return f"{safe_id}_{index}{suffix}"
+
+
+def download_error(response: httpx.Response, url: str, secret: str | None) -> APIStatusError:
+    """The error for a failed download; 403/404/410 explain that results expire."""
+    if response.status_code in EXPIRED_STATUSES:
+        return ResultExpiredError(
+            f"result URL answered HTTP {response.status_code}: LiangXin results expire about 24 h "
+            "after the task completes — re-run the task, or fetch results sooner "
+            f"(generate(..., download_to=DIR) saves them right away). URL: {url}",
+            response=response,
+            request_id=request_id(response),
+            body=body_text(response, secret),
+        )
+    return status_error(response, secret)
+
+
+class PartFile:
+    """Write to `<dir>/.<name>.*.part`, then rename onto `<dir>/<name>` only when complete."""
+
+    def __init__(self, directory: Path, name: str) -> None:
+        self.target = directory / name
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".part")
+        self._tmp = Path(tmp)
+        self._file = os.fdopen(fd, "wb")
+
+    def write(self, chunk: bytes) -> None:
+        self._file.write(chunk)
+
+    def commit(self) -> Path:
+        self._file.close()
+        os.replace(self._tmp, self.target)
+        return self.target
+
+    def __enter__(self) -> PartFile:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self._file.close()
+            self._tmp.unlink(missing_ok=True)

@@ -1,0 +1,231 @@
+"""Every error this library raises, and the one status → class table.
+
+```
+LiangXinError
+├── APIError                      the service (or the path to it) answered badly, or not at all
+│   ├── APIStatusError            an HTTP error status, or HTTP 200 whose envelope `code` is not 200
+│   │   ├── BadRequestError              400
+│   │   ├── AuthenticationError          401
+│   │   ├── PermissionDeniedError        403
+│   │   ├── NotFoundError                404
+│   │   ├── PayloadTooLargeError         413
+│   │   ├── UnprocessableEntityError     422
+│   │   ├── RateLimitError               429  (.retry_after)
+│   │   ├── InternalServerError          5xx
+│   │   └── ResultExpiredError           403/404/410 while downloading a result URL
+│   ├── APIConnectionError        no response (DNS, refused, reset, ...)
+│   │   └── APITimeoutError
+│   └── AmbiguousSubmitError      createTask may have been accepted; it was NOT resent
+├── TaskFailedError               the task reached `fail`
+├── TaskTimeoutError              wait() reached its deadline
+├── UnexpectedTaskStateError      wait() met a state this client does not know
+└── InvalidRequestError           (also ValueError) rejected before any network call
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+
+class LiangXinError(Exception):
+    """Base class of every error raised by liangxin_client."""
+
+
+class APIError(LiangXinError):
+    """A failed exchange with the service.
+
+    `code`/`type`/`message` come from the response envelope when there is one; `body` is the raw
+    response text (truncated); `request_id` comes from `x-request-id`/`x-oneapi-request-id`.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | str | None = None,
+        type: str | None = None,
+        status_code: int | None = None,
+        request_id: str | None = None,
+        body: str | None = None,
+        request: httpx.Request | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.type = type
+        self.status_code = status_code
+        self.request_id = request_id
+        self.body = body
+        self.request = request
+
+    def __str__(self) -> str:
+        details = [
+            f"{name} {value}"
+            for name, value in (
+                ("HTTP", self.status_code),
+                ("code", self.code),
+                ("request_id", self.request_id),
+            )
+            if value not in (None, "")
+        ]
+        return f"{self.message} ({', '.join(details)})" if details else self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, status_code={self.status_code!r}, code={self.code!r})"
+
+
+class APIStatusError(APIError):
+    """The service answered with an error status or an error envelope.
+
+    `layer` says which envelope carried it: `"task"` (`{code,msg,data}`), `"platform"`
+    (`{error:{message,type,code}}`) or None (no envelope, e.g. a proxy's HTML page).
+    """
+
+    status_code: int
+
+    def __init__(
+        self, message: str, *, response: httpx.Response, layer: str | None = None, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("status_code", response.status_code)
+        if "request" not in kwargs:
+            try:
+                kwargs["request"] = response.request
+            except RuntimeError:  # a response built by hand, without its request
+                kwargs["request"] = None
+        super().__init__(message, **kwargs)
+        self.response = response
+        self.layer = layer
+
+
+class BadRequestError(APIStatusError):
+    """400: invalid request, unsupported model, invalid parameter, or price not configured."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: invalid or missing API key."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: insufficient quota (credits spent) or access denied."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such task."""
+
+
+class PayloadTooLargeError(APIStatusError):
+    """413: the request body is too large."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the upstream provider rejected the request."""
+
+
+class RateLimitError(APIStatusError):
+    """429: the group or upstream is saturated. `retry_after` is in seconds, when sent."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        retry_after: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, response=response, **kwargs)
+        self.retry_after = retry_after
+
+
+class InternalServerError(APIStatusError):
+    """5xx: an upstream or internal error (or a proxy in between)."""
+
+
+class ResultExpiredError(APIStatusError):
+    """A result URL answered 403/404/410: results expire about 24 h after completion."""
+
+
+class APIConnectionError(APIError):
+    """No usable response: connection refused or reset, DNS failure, protocol error."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out."""
+
+
+class AmbiguousSubmitError(APIError):
+    """A createTask may have reached the service, so it was not resent (it may cost credits).
+
+    `request_summary` says what was sent (model, prompt head, callBackUrl).
+    """
+
+    def __init__(self, message: str, request_summary: Mapping[str, Any], **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.request_summary = dict(request_summary)
+
+
+class TaskFailedError(LiangXinError):
+    """The task reached the terminal state `fail`."""
+
+    def __init__(self, task_id: str, fail_code: str | None, fail_msg: str | None) -> None:
+        detail = ": ".join(part for part in (fail_code, fail_msg) if part) or "no reason given"
+        super().__init__(f"task {task_id} failed: {detail}")
+        self.task_id = task_id
+        self.fail_code = fail_code
+        self.fail_msg = fail_msg
+
+
+class TaskTimeoutError(LiangXinError):
+    """wait() reached its deadline before the task finished (the task itself goes on)."""
+
+    def __init__(self, task_id: str, last_state: str | None, timeout: float | None = None) -> None:
+        after = f" after {timeout:g} s" if timeout is not None else ""
+        super().__init__(
+            f"task {task_id} not finished{after} (last state: {last_state or 'never read'}); "
+            "it may still complete: call tasks.wait() or tasks.get() again"
+        )
+        self.task_id = task_id
+        self.last_state = last_state
+        self.timeout = timeout
+
+
+class UnexpectedTaskStateError(LiangXinError):
+    """The service reported a task state this client does not know, so wait() cannot judge it."""
+
+    def __init__(self, task_id: str, state: str) -> None:
+        super().__init__(
+            f"task {task_id} is in state {state!r}, which this client does not know; "
+            "upgrade liangxin-client, or read it with tasks.get()"
+        )
+        self.task_id = task_id
+        self.state = state
+
+
+class InvalidRequestError(LiangXinError, ValueError):
+    """The request breaks the contract; raised before anything is sent. `field` names the culprit."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    413: PayloadTooLargeError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(code: int) -> type[APIStatusError]:
+    """The one status → exception table (HTTP statuses and envelope codes alike)."""
+    if code >= 500:
+        return InternalServerError
+    return _STATUS_CLASSES.get(code, APIStatusError)

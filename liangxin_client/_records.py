@@ -1,0 +1,173 @@
+"""Task records: what createTask and recordInfo return, decoded and typed.
+
+Parsing is tolerant (unknown extra fields, `message` for `msg`, missing optional fields, unknown
+states); a body that cannot be read at all becomes an `APIError` carrying the raw body.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+import httpx
+
+from liangxin_client._responses import malformed, success_payload
+
+
+class TaskState(enum.StrEnum):
+    """A task's state. `UNKNOWN` stands for any value this client does not know (see `raw_state`)."""
+
+    WAITING = "waiting"
+    QUEUING = "queuing"
+    GENERATING = "generating"
+    SUCCESS = "success"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def parse(cls, value: str) -> TaskState:
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.UNKNOWN
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (TaskState.SUCCESS, TaskState.FAIL)
+
+
+@attrs.frozen
+class Task:
+    """A created task: poll it with `tasks.get(task.task_id)` or `tasks.wait(task.task_id)`."""
+
+    task_id: str
+    model: str
+
+
+@attrs.frozen
+class TaskRecord:
+    """One recordInfo answer (also a callback's payload), decoded.
+
+    Times are epoch milliseconds (`cost_time` a duration in ms), None when absent. `raw` is the
+    `data` object exactly as received.
+    """
+
+    task_id: str
+    model: str
+    state: TaskState
+    raw_state: str
+    result_urls: tuple[str, ...] = ()
+    param: dict[str, Any] | None = attrs.field(default=None, hash=False)
+    fail_code: str | None = None
+    fail_msg: str | None = None
+    create_time: int | None = None
+    update_time: int | None = None
+    complete_time: int | None = None
+    cost_time: int | None = None
+    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state.is_terminal
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    return text or None
+
+
+def _millis(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def _json_field(value: Any) -> Any:
+    """Decode a field documented as a JSON string; tolerate an already-decoded object."""
+    if isinstance(value, str):
+        return json.loads(value) if value.strip() else None
+    return value
+
+
+def _result_urls(value: Any) -> tuple[str, ...]:
+    decoded = _json_field(value)
+    if decoded is None:
+        return ()
+    if not isinstance(decoded, dict):
+        raise ValueError("resultJson is not a JSON object")
+    urls = decoded.get("resultUrls", [])
+    if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
+        raise ValueError("resultJson.resultUrls is not a list of strings")
+    return tuple(urls)
+
+
+def record_from_data(data: Mapping[str, Any], task_id: str | None = None) -> TaskRecord:
+    """A TaskRecord from recordInfo's (or a callback's) `data` object.
+
+    Raises ValueError/KeyError/TypeError when the object is unusable; callers wrap that.
+    """
+    raw_state = data["state"]
+    if not isinstance(raw_state, str):
+        raise TypeError("state is not a string")
+    state = TaskState.parse(raw_state)
+    param = None
+    try:
+        decoded_param = _json_field(data.get("param"))
+        param = decoded_param if isinstance(decoded_param, dict) else None
+    except ValueError:
+        param = None  # informational only; the raw string stays in `raw`
+    try:
+        urls = _result_urls(data.get("resultJson"))
+    except ValueError:
+        if state is TaskState.SUCCESS:
+            raise
+        urls = ()
+    return TaskRecord(
+        task_id=_text(data.get("taskId")) or task_id or "",
+        model=_text(data.get("model")) or "",
+        state=state,
+        raw_state=raw_state,
+        result_urls=urls,
+        param=param,
+        fail_code=_text(data.get("failCode")),
+        fail_msg=_text(data.get("failMsg")),
+        create_time=_millis(data.get("createTime")),
+        update_time=_millis(data.get("updateTime")),
+        complete_time=_millis(data.get("completeTime")),
+        cost_time=_millis(data.get("costTime")),
+        raw=MappingProxyType(data),
+    )
+
+
+def parse_record_response(response: httpx.Response, secret: str | None, task_id: str) -> TaskRecord:
+    """recordInfo's response → TaskRecord, or the matching APIError."""
+    payload = success_payload(response, secret, "recordInfo")
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        raise malformed(response, secret, "recordInfo: the response has no `data` object")
+    try:
+        return record_from_data(data, task_id)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise malformed(response, secret, f"recordInfo: unreadable task record ({exc})") from exc
+
+
+def parse_create_response(response: httpx.Response, secret: str | None, model: str) -> Task:
+    """createTask's response → Task, or the matching APIError."""
+    payload = success_payload(response, secret, "createTask")
+    data = payload.get("data")
+    task_id = data.get("taskId") if isinstance(data, dict) else None
+    if not isinstance(task_id, str) or not task_id:
+        raise malformed(response, secret, "createTask: the response has no `data.taskId`")
+    return Task(task_id=task_id, model=model)

@@ -1,0 +1,84 @@
+"""Billing-safe retry rules, expressed as a stamina backoff hook.
+
+- Reads (recordInfo, downloads) retry on connection errors, timeouts, 429 and 5xx.
+- createTask retries only on 429 and on failures before the request left the machine
+  (connect error, connect timeout, pool timeout); any other doubt is an `AmbiguousSubmitError`,
+  raised by the caller and never retried.
+- Waits are jittered exponential; a Retry-After is honoured up to `RETRY_AFTER_CAP` seconds.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable
+from datetime import UTC
+
+import attrs
+import httpx
+
+from liangxin_client._errors import (
+    APIConnectionError,
+    InternalServerError,
+    RateLimitError,
+)
+
+RETRY_AFTER_CAP = 60.0
+
+#: Transport failures that prove the request was never sent, so even a createTask may be resent.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How many attempts and how long between them (seconds)."""
+
+    max_retries: int = 2
+    wait_initial: float = 0.5
+    wait_max: float = 8.0
+    wait_jitter: float = 0.5
+    retry_after_cap: float = RETRY_AFTER_CAP
+
+
+def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent/invalid."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = when.timestamp() - now()
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN / inf
+        return None
+    return max(0.0, seconds)
+
+
+def was_sent(exc: BaseException) -> bool:
+    """False only when the transport error proves the request never left."""
+    cause = exc.__cause__ if isinstance(exc, APIConnectionError) else exc
+    return not isinstance(cause, NOT_SENT)
+
+
+def retry_decision(
+    exc: Exception, *, submit: bool, retry_after_cap: float = RETRY_AFTER_CAP
+) -> bool | float:
+    """Should `exc` be retried? A float is the wait to use (from Retry-After), True means backoff.
+
+    `submit` marks createTask: it is retried only when the service cannot have accepted it.
+    """
+    if isinstance(exc, RateLimitError):
+        if exc.retry_after is not None:
+            return min(exc.retry_after, retry_after_cap)
+        return True
+    if isinstance(exc, APIConnectionError):
+        return not submit or not was_sent(exc)
+    if isinstance(exc, InternalServerError):
+        return not submit
+    return False

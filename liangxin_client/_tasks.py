@@ -1,0 +1,186 @@
+"""`client.tasks`: create, get and wait, for the sync and the async client."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from liangxin_client._errors import (
+    APIConnectionError,
+    InternalServerError,
+    InvalidRequestError,
+    RateLimitError,
+)
+from liangxin_client._inputs import ModelInput, build_create_body
+from liangxin_client._polling import PollSchedule, WaitLoop
+from liangxin_client._records import Task, TaskRecord
+
+if TYPE_CHECKING:
+    from liangxin_client._client import AsyncLiangXin, LiangXin
+
+DEFAULT_WAIT_TIMEOUT = 600.0
+
+#: Errors a wait() rides out (they already outlived get()'s own retries) until its deadline.
+_TRANSIENT = (APIConnectionError, InternalServerError, RateLimitError)
+
+OnUpdate = Callable[[TaskRecord], object]
+
+
+def _task_id(task: str | Task) -> str:
+    task_id = task.task_id if isinstance(task, Task) else task
+    if not isinstance(task_id, str) or not task_id:
+        raise InvalidRequestError("task_id must be a non-empty string", "taskId")
+    return task_id
+
+
+class Tasks:
+    """Tasks of the sync client: `client.tasks`."""
+
+    def __init__(self, client: LiangXin) -> None:
+        self._client = client
+        self.schedule = PollSchedule()
+
+    def create(
+        self,
+        model: str | None = None,
+        prompt: str | None = None,
+        *,
+        input: ModelInput | None = None,
+        callback_url: str | None = None,
+        extra_input: Mapping[str, Any] | None = None,
+        validate: bool = True,
+        **fields: Any,
+    ) -> Task:
+        """Submit one task; each accepted call may cost credits.
+
+        Give `prompt` and the model's input fields as keywords, or a typed `input=` object
+        (then `model` may be omitted). Checked against the contract before sending
+        (`InvalidRequestError`) unless `validate=False`; undocumented fields go in `extra_input`.
+        """
+        body = build_create_body(
+            model,
+            prompt,
+            typed=input,
+            fields=fields,
+            callback_url=callback_url,
+            extra_input=extra_input,
+            validate=validate,
+        )
+        return self._client._create(body)
+
+    def get(self, task_id: str | Task) -> TaskRecord:
+        """The task's current record (recordInfo); retried on transient failures."""
+        return self._client._get(_task_id(task_id))
+
+    def wait(
+        self,
+        task_id: str | Task,
+        *,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        on_update: OnUpdate | None = None,
+        wake: threading.Event | None = None,
+    ) -> TaskRecord:
+        """Poll until the task succeeds; return its record.
+
+        Raises `TaskFailedError` on `fail`, `TaskTimeoutError` after `timeout` seconds (None: no
+        deadline), `UnexpectedTaskStateError` on a state this client does not know.
+        `on_update(record)` runs on each state change. Setting `wake` (e.g. when a callback
+        arrives) makes the next poll happen at once.
+        """
+        task_id = _task_id(task_id)
+        loop = WaitLoop(
+            task_id,
+            timeout=timeout,
+            clock=self._client._clock,
+            schedule=self.schedule,
+            on_update=on_update,
+        )
+        while True:
+            error: Exception | None = None
+            try:
+                record = self.get(task_id)
+            except _TRANSIENT as exc:
+                loop.failed_poll()
+                error = exc
+            else:
+                if loop.observe(record):
+                    return record
+            delay = loop.next_delay(error)
+            if wake is None:
+                self._client._sleep(delay)
+            elif wake.wait(delay):
+                wake.clear()
+
+
+class AsyncTasks:
+    """Tasks of the async client: `client.tasks`; same surface as `Tasks`, awaited."""
+
+    def __init__(self, client: AsyncLiangXin) -> None:
+        self._client = client
+        self.schedule = PollSchedule()
+
+    async def create(
+        self,
+        model: str | None = None,
+        prompt: str | None = None,
+        *,
+        input: ModelInput | None = None,
+        callback_url: str | None = None,
+        extra_input: Mapping[str, Any] | None = None,
+        validate: bool = True,
+        **fields: Any,
+    ) -> Task:
+        """Submit one task; see `Tasks.create`."""
+        body = build_create_body(
+            model,
+            prompt,
+            typed=input,
+            fields=fields,
+            callback_url=callback_url,
+            extra_input=extra_input,
+            validate=validate,
+        )
+        return await self._client._create(body)
+
+    async def get(self, task_id: str | Task) -> TaskRecord:
+        """The task's current record; see `Tasks.get`."""
+        return await self._client._get(_task_id(task_id))
+
+    async def wait(
+        self,
+        task_id: str | Task,
+        *,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        on_update: OnUpdate | None = None,
+        wake: asyncio.Event | None = None,
+    ) -> TaskRecord:
+        """Poll until the task succeeds; see `Tasks.wait` (`wake` is an asyncio.Event here)."""
+        task_id = _task_id(task_id)
+        loop = WaitLoop(
+            task_id,
+            timeout=timeout,
+            clock=self._client._clock,
+            schedule=self.schedule,
+            on_update=on_update,
+        )
+        while True:
+            error: Exception | None = None
+            try:
+                record = await self.get(task_id)
+            except _TRANSIENT as exc:
+                loop.failed_poll()
+                error = exc
+            else:
+                if loop.observe(record):
+                    return record
+            delay = loop.next_delay(error)
+            if wake is None:
+                await self._client._sleep(delay)
+            else:
+                try:
+                    await asyncio.wait_for(wake.wait(), delay)
+                    wake.clear()
+                except TimeoutError:
+                    pass
