@@ -1,0 +1,468 @@
+"""`liangxin`: generate images, inspect tasks and list models from the command line.
+
+Results go to stdout (paths, a taskId, or JSON with `--json`); progress, the taskId as soon as it
+exists, and errors go to stderr. An error is one line, `error: ...`, and its exit code says what
+went wrong (see `EXIT_CODES`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+from rich.console import Console
+
+import liangxin_contract
+from liangxin_client._cli_mock import MockUnavailableError, embedded_mock
+from liangxin_client._cli_models import describe_models, render_models
+from liangxin_client._cli_progress import TaskProgress
+from liangxin_client._client import LiangXin
+from liangxin_client._errors import (
+    APIConnectionError,
+    APIError,
+    AuthenticationError,
+    InvalidRequestError,
+    LiangXinError,
+    NotFoundError,
+    TaskFailedError,
+    TaskTimeoutError,
+)
+from liangxin_client._records import TaskRecord, TaskState
+from liangxin_client._tasks import DEFAULT_WAIT_TIMEOUT
+from liangxin_client._version import __version__
+
+EXIT_OK = 0
+EXIT_API_ERROR = 1  # the service answered with an error, or could not be reached
+EXIT_USAGE = 2  # bad arguments or input rejected before sending
+EXIT_TASK_FAILED = 3  # the task reached `fail`
+EXIT_TIMEOUT = 4  # --timeout passed before the task finished (it goes on)
+EXIT_INTERRUPTED = 130  # Ctrl-C
+
+EXIT_CODES = "0 ok, 1 API error, 2 usage or invalid input, 3 task failed, 4 timed out, 130 Ctrl-C"
+
+DEFAULT_OUT = "liangxin-output"
+
+
+class UsageError(Exception):
+    """A user mistake found by the CLI itself (exit 2)."""
+
+
+class TaskNotFinishedError(LiangXinError):
+    """`download` of a task that has no results yet."""
+
+
+# -- the parser ---------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {message} (see `{self.prog} --help`)\n")
+
+
+def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """Options accepted before or after the command (`liangxin --mock get ID` or `... get ID --mock`)."""
+
+    def default(value: Any) -> Any:
+        return value if top else argparse.SUPPRESS
+
+    group = parser.add_argument_group("connection and output")
+    group.add_argument(
+        "--api-key", default=default(None), help="API key (default: $LIANGXIN_API_KEY)"
+    )
+    group.add_argument(
+        "--base-url", default=default(None), help="service URL (default: $LIANGXIN_BASE_URL)"
+    )
+    group.add_argument(
+        "--mock",
+        action="store_true",
+        default=default(False),
+        help="run against the embedded liangxin-mock (offline; tasks kept in $LIANGXIN_MOCK_DB)",
+    )
+    group.add_argument(
+        "--json", action="store_true", default=default(False), help="machine-readable stdout"
+    )
+
+
+def _task_inputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("prompt", help="what to generate")
+    parser.add_argument("--model", "-m", required=True, help="model value (see `liangxin models`)")
+    parser.add_argument(
+        "--aspect-ratio", "-r", metavar="RATIO", help="input.aspect_ratio, e.g. 16:9"
+    )
+    parser.add_argument("--seed", type=int, metavar="N", help="input.seed")
+    parser.add_argument(
+        "--input",
+        "-i",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help='another input field; VALUE is JSON when it parses (5, true, ["a"]), else text',
+    )
+
+
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    return value
+
+
+_TIMEOUT_HELP = f"stop waiting after S seconds (default {DEFAULT_WAIT_TIMEOUT:g}; the task goes on)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="liangxin",
+        description="Generate images with the LiangXin Market API.",
+        epilog=f"exit codes: {EXIT_CODES}.",
+    )
+    parser.add_argument("--version", action="version", version=f"liangxin {__version__}")
+    _common(parser, top=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, run: Callable[[Run], int], help: str) -> _Parser:
+        sub: _Parser = commands.add_parser(name, help=help, description=help)
+        _common(sub, top=False)
+        sub.set_defaults(run=run)
+        return sub
+
+    gen = command("generate", cmd_generate, "create a task, wait for it, save the images")
+    _task_inputs(gen)
+    gen.add_argument(
+        "--out",
+        "-o",
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help=f"where to save (default: {DEFAULT_OUT})",
+    )
+    gen.add_argument(
+        "--timeout", type=_timeout, default=DEFAULT_WAIT_TIMEOUT, metavar="S", help=_TIMEOUT_HELP
+    )
+
+    create = command("create", cmd_create, "create a task and print its taskId")
+    _task_inputs(create)
+
+    get = command("get", cmd_get, "show a task's current record")
+    get.add_argument("task_id", metavar="TASK_ID")
+
+    wait = command("wait", cmd_wait, "wait for a task to finish")
+    wait.add_argument("task_id", metavar="TASK_ID")
+    wait.add_argument(
+        "--timeout", type=_timeout, default=DEFAULT_WAIT_TIMEOUT, metavar="S", help=_TIMEOUT_HELP
+    )
+
+    download = command("download", cmd_download, "save a finished task's images")
+    download.add_argument("task_id", metavar="TASK_ID")
+    download.add_argument(
+        "--out",
+        "-o",
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help=f"where to save (default: {DEFAULT_OUT})",
+    )
+
+    models = command("models", cmd_models, "list every model and its inputs")
+    models.add_argument("model", nargs="*", metavar="MODEL", help="only these models")
+    return parser
+
+
+# -- shared pieces ------------------------------------------------------------------------------
+
+
+class Run:
+    """What one invocation knows: the arguments, the consoles, and the task in flight."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.task_id: str | None = None
+        self.base_url: str | None = None
+
+    @property
+    def json(self) -> bool:
+        return bool(self.args.json)
+
+    def note(self, message: str) -> None:
+        """A line for humans on stderr."""
+        self.stderr.print(message, markup=False)
+
+    def resume_hint(self) -> str:
+        mock = " --mock" if self.args.mock else ""
+        return f"liangxin{mock} wait {self.task_id}"
+
+
+def _emit(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _check_model(model: str) -> None:
+    known = liangxin_contract.model_names()
+    if model not in known:
+        close = difflib.get_close_matches(model, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise UsageError(f"unknown model {model!r}{hint} (`liangxin models` lists them)")
+
+
+def _parse_inputs(args: argparse.Namespace) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for item in args.input:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"--input expects KEY=VALUE, got {item!r}")
+        try:
+            fields[key] = json.loads(text)
+        except ValueError:
+            fields[key] = text
+    for key, value in (("aspect_ratio", args.aspect_ratio), ("seed", args.seed)):
+        if value is not None:
+            if key in fields:
+                raise UsageError(f"{key} given twice (as --{key.replace('_', '-')} and --input)")
+            fields[key] = value
+    if "prompt" in fields:
+        raise UsageError("give the prompt as the PROMPT argument, not --input prompt=...")
+    return fields
+
+
+@contextmanager
+def _client(run: Run) -> Iterator[LiangXin]:
+    """A client for the configured service, or for a freshly started embedded mock."""
+    args = run.args
+    if args.mock:
+        if args.base_url or args.api_key:
+            raise UsageError("--mock runs its own service: drop --base-url and --api-key")
+        try:
+            with embedded_mock() as (mock_url, mock_key), LiangXin(mock_key, mock_url) as client:
+                run.base_url = mock_url
+                yield client
+        except MockUnavailableError as exc:
+            raise UsageError(str(exc)) from None
+        return
+    api_key = args.api_key or os.environ.get("LIANGXIN_API_KEY")
+    if not api_key:
+        raise UsageError("no API key: pass --api-key or set LIANGXIN_API_KEY (or use --mock)")
+    base_url = args.base_url or os.environ.get("LIANGXIN_BASE_URL")
+    if not base_url:
+        raise UsageError("no base URL: pass --base-url or set LIANGXIN_BASE_URL (or use --mock)")
+    if not base_url.startswith(("http://", "https://")):
+        raise UsageError(f"base URL must start with http:// or https://, got {base_url!r}")
+    run.base_url = base_url
+    with LiangXin(api_key, base_url) as client:
+        yield client
+
+
+def _iso(millis: int | None) -> str | None:
+    if millis is None:
+        return None
+    return datetime.fromtimestamp(millis / 1000).astimezone().isoformat(timespec="seconds")
+
+
+def record_json(record: TaskRecord) -> dict[str, Any]:
+    """A record as the CLI's JSON shows it (recordInfo's names, resultJson decoded)."""
+    return {
+        "taskId": record.task_id,
+        "model": record.model,
+        "state": record.raw_state,
+        "resultUrls": list(record.result_urls),
+        "failCode": record.fail_code,
+        "failMsg": record.fail_msg,
+        "createTime": record.create_time,
+        "updateTime": record.update_time,
+        "completeTime": record.complete_time,
+        "costTime": record.cost_time,
+        "param": dict(record.param) if record.param is not None else None,
+    }
+
+
+def _render(record: TaskRecord) -> str:
+    rows: list[tuple[str, Any]] = [
+        ("task", record.task_id),
+        ("model", record.model),
+        ("state", record.raw_state),
+        ("created", _iso(record.create_time)),
+        ("completed", _iso(record.complete_time)),
+        ("cost", f"{record.cost_time / 1000:g} s" if record.cost_time is not None else None),
+        ("fail", ": ".join(p for p in (record.fail_code, record.fail_msg) if p) or None),
+        *(("result", url) for url in record.result_urls),
+    ]
+    return "\n".join(f"{name + ':':<10} {value}" for name, value in rows if value is not None)
+
+
+def _wait(run: Run, client: LiangXin, task_id: str, timeout: float) -> TaskRecord:
+    run.task_id = task_id
+    with TaskProgress(task_id, run.stderr) as progress:
+        record = client.tasks.wait(task_id, timeout=timeout, on_update=progress.update)
+    if run.stderr.is_terminal:  # the spinner is gone; plain output already said it
+        run.note(f"{task_id}: {record.raw_state} after {progress.elapsed:.1f} s")
+    return record
+
+
+def _save(client: LiangXin, record: TaskRecord, out: str) -> list[Path]:
+    # `_save` is the client's download-all; it turns into a public call once one exists.
+    return client._save(record, out)
+
+
+# -- the commands -------------------------------------------------------------------------------
+
+
+def cmd_generate(run: Run) -> int:
+    args = run.args
+    _check_model(args.model)
+    fields = _parse_inputs(args)
+    with _client(run) as client:
+        task = client.tasks.create(args.model, args.prompt, **fields)
+        run.task_id = task.task_id
+        run.note(f"task {task.task_id} created")
+        record = _wait(run, client, task.task_id, args.timeout)
+        paths = _save(client, record, args.out)
+    if run.json:
+        _emit({**record_json(record), "files": [str(p) for p in paths]})
+    else:
+        print("\n".join(str(p) for p in paths))
+    return EXIT_OK
+
+
+def cmd_create(run: Run) -> int:
+    args = run.args
+    _check_model(args.model)
+    fields = _parse_inputs(args)
+    with _client(run) as client:
+        task = client.tasks.create(args.model, args.prompt, **fields)
+    run.task_id = task.task_id
+    if run.json:
+        _emit({"taskId": task.task_id, "model": task.model})
+    else:
+        print(task.task_id)
+    return EXIT_OK
+
+
+def cmd_get(run: Run) -> int:
+    args = run.args
+    run.task_id = args.task_id
+    with _client(run) as client:
+        record = client.tasks.get(args.task_id)
+    print(json.dumps(record_json(record), indent=2) if run.json else _render(record))
+    return EXIT_OK
+
+
+def cmd_wait(run: Run) -> int:
+    args = run.args
+    with _client(run) as client:
+        record = _wait(run, client, args.task_id, args.timeout)
+    print(json.dumps(record_json(record), indent=2) if run.json else _render(record))
+    return EXIT_OK
+
+
+def cmd_download(run: Run) -> int:
+    args = run.args
+    run.task_id = args.task_id
+    with _client(run) as client:
+        record = client.tasks.get(args.task_id)
+        if record.state is TaskState.FAIL:
+            raise TaskFailedError(record.task_id, record.fail_code, record.fail_msg)
+        if record.state is not TaskState.SUCCESS:
+            raise TaskNotFinishedError(
+                f"task {record.task_id} has no results yet (state: {record.raw_state}); "
+                f"run `{run.resume_hint()}` first"
+            )
+        paths = _save(client, record, args.out)
+    if run.json:
+        _emit({**record_json(record), "files": [str(p) for p in paths]})
+    else:
+        print("\n".join(str(p) for p in paths))
+    return EXIT_OK
+
+
+def cmd_models(run: Run) -> int:
+    args = run.args
+    for model in args.model:
+        _check_model(model)
+    described = describe_models(args.model or None)
+    if run.json:
+        _emit(described)
+    else:
+        sys.stdout.write(render_models(described))
+    return EXIT_OK
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+
+def _explain(run: Run, exc: BaseException) -> tuple[int, str]:
+    """The exit code and the one-line message for an error."""
+    if isinstance(exc, UsageError | InvalidRequestError):
+        return EXIT_USAGE, str(exc)
+    if isinstance(exc, TaskFailedError):
+        return EXIT_TASK_FAILED, str(exc)
+    if isinstance(exc, TaskTimeoutError):
+        after = f" after {exc.timeout:g} s" if exc.timeout is not None else ""
+        return EXIT_TIMEOUT, (
+            f"task {exc.task_id} not finished{after} (last state: {exc.last_state or 'unknown'}); "
+            f"it goes on: resume with `{run.resume_hint()}`"
+        )
+    if isinstance(exc, NotFoundError) and run.task_id:
+        return EXIT_API_ERROR, f"no task {run.task_id!r} on this service ({exc})"
+    if isinstance(exc, APIConnectionError) and run.base_url:
+        return EXIT_API_ERROR, f"cannot reach {run.base_url}: {exc}"
+    if isinstance(exc, AuthenticationError):
+        return EXIT_API_ERROR, f"{exc}: check --api-key / LIANGXIN_API_KEY"
+    if isinstance(exc, APIError | TaskNotFinishedError):
+        return EXIT_API_ERROR, str(exc)
+    if isinstance(exc, LiangXinError):  # e.g. a client misconfiguration
+        return EXIT_USAGE, str(exc)
+    if isinstance(exc, OSError):
+        return EXIT_API_ERROR, f"{exc.strerror or exc}" + (
+            f": {exc.filename}" if exc.filename else ""
+        )
+    raise exc
+
+
+def _fail(run: Run, code: int, message: str, kind: str) -> int:
+    line = " ".join(message.split())
+    print(f"error: {line}", file=sys.stderr)
+    if run.json:
+        _emit({"error": {"type": kind, "message": line, "exitCode": code, "taskId": run.task_id}})
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `liangxin` and `python -m liangxin_client`."""
+    args = build_parser().parse_args(argv)
+    run = Run(args)
+    if not os.environ.get("LIANGXIN_LOG"):
+        # Retries are the library's business; the final outcome is what the user sees.
+        logging.getLogger("stamina").addHandler(logging.NullHandler())
+    try:
+        code: int = args.run(run)
+        return code
+    except KeyboardInterrupt:
+        if run.task_id:
+            message = f"interrupted; task {run.task_id} goes on: resume with `{run.resume_hint()}`"
+        else:
+            message = "interrupted"
+        return _fail(run, EXIT_INTERRUPTED, message, "Interrupted")
+    except BrokenPipeError:
+        # The reader went away (`liangxin models | head`): stop quietly, as the Python docs advise.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:
+        code, message = _explain(run, exc)
+        return _fail(run, code, message, type(exc).__name__)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""The `liangxin` command line, run as a subprocess against the embedded mock (and in-process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+import liangxin_contract
+from liangxin_client.cli import (
+    EXIT_API_ERROR,
+    EXIT_OK,
+    EXIT_TASK_FAILED,
+    EXIT_TIMEOUT,
+    EXIT_USAGE,
+    main,
+)
+from liangxin_mock import MockServer
+
+MockFactory = Callable[..., MockServer]
+
+
+class CLI:
+    """Runs `python -m liangxin_client` with a private mock database and no credentials."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.cwd = tmp_path
+        self.env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("LIANGXIN_", "XDG_CACHE"))
+        }
+        self.env.update(
+            LIANGXIN_MOCK_DB=str(tmp_path / "mock.db"),
+            LIANGXIN_MOCK_TASK_SECONDS="0.5",
+            XDG_CACHE_HOME=str(tmp_path / "cache"),
+        )
+
+    def __call__(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "liangxin_client", *args],
+            cwd=self.cwd,
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> CLI:
+    return CLI(tmp_path)
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def ratio(path: Path) -> float:
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        width, height = image.size
+    return width / height
+
+
+# -- happy paths --------------------------------------------------------------------------------
+
+
+def test_generate_writes_a_png_of_the_requested_ratio(cli: CLI) -> None:
+    result = cli(
+        "generate", "--mock", "-m", "seedream-v4-5", "-r", "16:9", "-o", "out", "a tea bottle"
+    )
+    assert result.returncode == EXIT_OK, result.stderr
+    task_id = result.stderr.split("task ", 1)[1].split()[0]
+    assert task_id.startswith("task_seedream-v4-5_")
+    [line] = result.stdout.splitlines()
+    path = cli.cwd / line
+    assert path.parent == cli.cwd / "out"
+    assert task_id in path.name
+    assert ratio(path) == pytest.approx(16 / 9, rel=0.01)
+    assert "Traceback" not in result.stderr
+
+
+def test_generate_json(cli: CLI) -> None:
+    result = cli(
+        "--mock", "generate", "--json", "-m", "z-image", "--input", 'image_size="portrait_3_4"',
+        "--input", "seed=7", "a cat",
+    )  # fmt: skip
+    assert result.returncode == EXIT_OK, result.stderr
+    out = json.loads(result.stdout)
+    assert out["state"] == "success"
+    assert out["taskId"] in result.stderr  # announced before the wait
+    assert out["param"]["input"] == {"prompt": "a cat", "image_size": "portrait_3_4", "seed": 7}
+    [file] = out["files"]
+    assert ratio(cli.cwd / file) == pytest.approx(3 / 4, rel=0.01)
+
+
+def test_tasks_outlive_the_embedded_mock(cli: CLI) -> None:
+    created = cli("create", "--mock", "-m", "nano-banana-pro", "-r", "9:16", "a tea bottle")
+    assert created.returncode == EXIT_OK, created.stderr
+    task_id = created.stdout.strip()
+    assert task_id.startswith("task_nano-banana-pro_")
+
+    waited = cli("wait", task_id, "--mock", "--json")  # a new process, a new port
+    assert waited.returncode == EXIT_OK, waited.stderr
+    assert json.loads(waited.stdout)["state"] == "success"
+
+    shown = cli("get", task_id, "--mock")
+    assert shown.returncode == EXIT_OK and "state:     success" in shown.stdout
+
+    downloaded = cli("--mock", "download", task_id, "-o", "saved")
+    assert downloaded.returncode == EXIT_OK, downloaded.stderr
+    [line] = downloaded.stdout.splitlines()
+    assert ratio(cli.cwd / line) == pytest.approx(9 / 16, rel=0.01)
+
+
+def test_models_lists_every_model_from_the_contract(cli: CLI) -> None:
+    result = cli("models")
+    assert result.returncode == EXIT_OK
+    for model in liangxin_contract.model_names():
+        assert f"\n{model}" in "\n" + result.stdout
+    assert "one of: 1:1, 16:9" in result.stdout
+    assert "256–1440" in result.stdout  # flux width range
+
+    described = json.loads(cli("models", "--json", "imagen4-ultra").stdout)
+    [imagen] = described
+    fields = {f["name"]: f for f in imagen["inputs"]}
+    assert fields["prompt"]["required"] is True
+    assert fields["aspect_ratio"]["default"] == "square_1_1"
+    assert fields["compression_quality"]["minimum"] == 1
+    assert "zh-CN" in fields["language"]["allowed"]
+
+
+# -- user mistakes ------------------------------------------------------------------------------
+
+MISTAKES = {
+    "unknown-model": (["generate", "--mock", "-m", "seedream", "x"], EXIT_USAGE, "unknown model"),
+    "bad-ratio": (["generate", "--mock", "-m", "seedream-v4-5", "-r", "5:7", "x"], EXIT_USAGE, "aspect_ratio"),
+    "unknown-input": (["create", "--mock", "-m", "flux-2-pro", "-i", "colour=red", "x"], EXIT_USAGE, "colour"),
+    "bad-input": (["create", "--mock", "-m", "flux-2-pro", "-i", "novalue", "x"], EXIT_USAGE, "KEY=VALUE"),
+    "missing-key": (["generate", "-m", "seedream-v4-5", "x"], EXIT_USAGE, "no API key"),
+    "missing-base-url": (["get", "--api-key", "sk-1", "task_x_1"], EXIT_USAGE, "no base URL"),
+    "unknown-task": (["get", "--mock", "task_seedream-v4-5_1000000000000"], EXIT_API_ERROR, "no task"),
+    "unreachable": (["get", "--api-key", "k", "--base-url", "http://127.0.0.1:9", "t"], EXIT_API_ERROR, "cannot reach"),
+    "no-command": ([], EXIT_USAGE, "COMMAND"),
+    "bad-timeout": (["wait", "t", "--timeout", "-1"], EXIT_USAGE, "timeout"),
+    "unknown-model-listed": (["models", "dall-e"], EXIT_USAGE, "unknown model"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "code", "says"), MISTAKES.values(), ids=MISTAKES.keys())
+def test_user_mistakes_give_one_line_errors(
+    cli: CLI, args: list[str], code: int, says: str
+) -> None:
+    result = cli(*args)
+    assert result.returncode == code
+    assert says in one_line_error(result)
+    assert result.stdout == ""
+
+
+def test_json_errors_are_json_on_stdout(cli: CLI) -> None:
+    result = cli("--mock", "get", "--json", "task_seedream-v4-5_1000000000000")
+    assert result.returncode == EXIT_API_ERROR
+    error = json.loads(result.stdout)["error"]
+    assert error["taskId"] == "task_seedream-v4-5_1000000000000"
+    assert error["exitCode"] == EXIT_API_ERROR
+
+
+# -- task outcomes (in-process, against a configured mock) --------------------------------------
+
+
+def test_a_failed_task_exits_3(
+    liangxin_mock_factory: MockFactory, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    mock = liangxin_mock_factory(fail_rate=1.0, task_seconds=0.2)
+    argv = ["--base-url", mock.base_url, "--api-key", mock.api_key, "generate", "-m", "z-image"]
+    assert main([*argv, "-o", str(tmp_path), "a cat"]) == EXIT_TASK_FAILED
+    err = capsys.readouterr().err
+    assert "error: task task_z-image_" in err and "failed" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_wait_timeout_exits_4_and_says_how_to_resume(
+    liangxin_mock_factory: MockFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mock = liangxin_mock_factory(task_seconds=60)
+    auth = ["--base-url", mock.base_url, "--api-key", mock.api_key]
+    assert main([*auth, "create", "-m", "z-image", "a cat"]) == EXIT_OK
+    task_id = capsys.readouterr().out.strip()
+    assert main([*auth, "wait", task_id, "--timeout", "0.3"]) == EXIT_TIMEOUT
+    assert f"resume with `liangxin wait {task_id}`" in capsys.readouterr().err
+    assert main([*auth, "download", task_id]) == EXIT_API_ERROR
+    assert "no results yet" in capsys.readouterr().err
+
+
+def test_python_dash_m_and_version(cli: CLI) -> None:
+    result = cli("--version")
+    assert result.returncode == EXIT_OK
+    assert result.stdout.startswith("liangxin ")
