@@ -19,7 +19,10 @@ from liangxin_client._errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    CallbackTooLargeError,
+    CallbackVerificationError,
     InternalServerError,
+    InvalidCallbackError,
     InvalidRequestError,
     LiangXinError,
     NotFoundError,
@@ -62,6 +65,14 @@ from liangxin_client._polling import PollSchedule
 from liangxin_client._records import Task, TaskRecord, TaskState
 from liangxin_client._results import AsyncGenerationResult, GenerationResult
 from liangxin_client._version import __version__
+from liangxin_client.callbacks import (
+    CallbackReceiver,
+    async_verify_callback,
+    async_wait_for_task,
+    parse_callback,
+    verify_callback,
+    wait_for_task,
+)
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
@@ -76,6 +87,9 @@ __all__ = [
     "AsyncLiangXin",
     "AuthenticationError",
     "BadRequestError",
+    "CallbackReceiver",
+    "CallbackTooLargeError",
+    "CallbackVerificationError",
     "Flux2ProInput",
     "FluxAspectRatio",
     "Gemini25FlashImagePreviewInput",
@@ -88,6 +102,7 @@ __all__ = [
     "ImagenPersonGeneration",
     "ImagenSafetySettings",
     "InternalServerError",
+    "InvalidCallbackError",
     "InvalidRequestError",
     "LiangXin",
     "LiangXinError",
@@ -119,4 +134,9 @@ __all__ = [
     "ZImageImageSize",
     "ZImageInput",
     "__version__",
+    "async_verify_callback",
+    "async_wait_for_task",
+    "parse_callback",
+    "verify_callback",
+    "wait_for_task",
 ]

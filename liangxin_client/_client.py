@@ -128,8 +128,8 @@ class LiangXin(BaseClient):
             **fields,
         )
         record = self.tasks.wait(task, timeout=timeout, on_update=on_update)
-        paths = self._save(record, download_to) if download_to is not None else []
-        return GenerationResult(record, tuple(paths), saver=self._save)
+        paths = self.save(record, download_to) if download_to is not None else []
+        return GenerationResult(record, tuple(paths), saver=self.save)
 
     # -- I/O ----------------------------------------------------------------------------------
 
@@ -175,7 +175,8 @@ class LiangXin(BaseClient):
         parse = functools.partial(parse_record_response, secret=self._api_key, task_id=task_id)
         return self._call("GET", RECORD_PATH, parse, params={"taskId": task_id})
 
-    def _save(self, record: TaskRecord, directory: StrPath) -> list[Path]:
+    def save(self, record: TaskRecord, directory: StrPath) -> list[Path]:
+        """Download every result of a finished task into `directory`; return the file paths."""
         target = Path(directory)
         target.mkdir(parents=True, exist_ok=True)
         return [
@@ -297,8 +298,8 @@ class AsyncLiangXin(BaseClient):
             **fields,
         )
         record = await self.tasks.wait(task, timeout=timeout, on_update=on_update)
-        paths = await self._save(record, download_to) if download_to is not None else []
-        return AsyncGenerationResult(record, tuple(paths), saver=self._save)
+        paths = await self.save(record, download_to) if download_to is not None else []
+        return AsyncGenerationResult(record, tuple(paths), saver=self.save)
 
     # -- I/O ----------------------------------------------------------------------------------
 
@@ -344,7 +345,8 @@ class AsyncLiangXin(BaseClient):
         parse = functools.partial(parse_record_response, secret=self._api_key, task_id=task_id)
         return await self._call("GET", RECORD_PATH, parse, params={"taskId": task_id})
 
-    async def _save(self, record: TaskRecord, directory: StrPath) -> list[Path]:
+    async def save(self, record: TaskRecord, directory: StrPath) -> list[Path]:
+        """Download every result of a finished task into `directory`; return the file paths."""
         target = Path(directory)
         target.mkdir(parents=True, exist_ok=True)
         return [

@@ -19,16 +19,22 @@ LiangXinError
 ├── TaskFailedError               the task reached `fail`
 ├── TaskTimeoutError              wait() reached its deadline
 ├── UnexpectedTaskStateError      wait() met a state this client does not know
-└── InvalidRequestError           (also ValueError) rejected before any network call
+├── InvalidRequestError           (also ValueError) rejected before any network call
+├── InvalidCallbackError          (also ValueError) a callback body that is not a CallbackPayload
+│   └── CallbackTooLargeError     a callback body over the size limit
+└── CallbackVerificationError     a callback that recordInfo does not confirm
 ```
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from liangxin_client._records import TaskRecord
 
 
 class LiangXinError(Exception):
@@ -222,6 +228,30 @@ _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     422: UnprocessableEntityError,
     429: RateLimitError,
 }
+
+
+class InvalidCallbackError(LiangXinError, ValueError):
+    """A callback body that is not JSON or not the contract's `CallbackPayload`."""
+
+
+class CallbackTooLargeError(InvalidCallbackError):
+    """A callback body larger than `max_bytes`."""
+
+
+class CallbackVerificationError(LiangXinError):
+    """A callback that recordInfo does not confirm (forged, replayed or stale).
+
+    `field` names the first mismatch (`taskId`, `model`, `state`, `resultUrls`); `callback` and
+    `actual` are the two records (`actual` is None when the task does not exist).
+    """
+
+    def __init__(
+        self, message: str, *, field: str, callback: TaskRecord, actual: TaskRecord | None
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.callback = callback
+        self.actual = actual
 
 
 def status_error_class(code: int) -> type[APIStatusError]:

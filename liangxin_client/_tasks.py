@@ -81,20 +81,21 @@ class Tasks:
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         on_update: OnUpdate | None = None,
         wake: threading.Event | None = None,
+        schedule: PollSchedule | None = None,
     ) -> TaskRecord:
         """Poll until the task succeeds; return its record.
 
         Raises `TaskFailedError` on `fail`, `TaskTimeoutError` after `timeout` seconds (None: no
         deadline), `UnexpectedTaskStateError` on a state this client does not know.
         `on_update(record)` runs on each state change. Setting `wake` (e.g. when a callback
-        arrives) makes the next poll happen at once.
+        arrives) makes the next poll happen at once. `schedule` overrides `self.schedule`.
         """
         task_id = _task_id(task_id)
         loop = WaitLoop(
             task_id,
             timeout=timeout,
             clock=self._client._clock,
-            schedule=self.schedule,
+            schedule=schedule or self.schedule,
             on_update=on_update,
         )
         while True:
@@ -155,6 +156,7 @@ class AsyncTasks:
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         on_update: OnUpdate | None = None,
         wake: asyncio.Event | None = None,
+        schedule: PollSchedule | None = None,
     ) -> TaskRecord:
         """Poll until the task succeeds; see `Tasks.wait` (`wake` is an asyncio.Event here)."""
         task_id = _task_id(task_id)
@@ -162,7 +164,7 @@ class AsyncTasks:
             task_id,
             timeout=timeout,
             clock=self._client._clock,
-            schedule=self.schedule,
+            schedule=schedule or self.schedule,
             on_update=on_update,
         )
         while True:

@@ -22,7 +22,13 @@ import jsonschema_rs
 
 import liangxin_contract
 from liangxin_client._client import AsyncLiangXin, LiangXin
-from liangxin_client._errors import LiangXinError, NotFoundError
+from liangxin_client._errors import (
+    CallbackTooLargeError,
+    CallbackVerificationError,
+    InvalidCallbackError,
+    LiangXinError,
+    NotFoundError,
+)
 from liangxin_client._polling import PollSchedule
 from liangxin_client._records import TaskRecord, record_from_data
 from liangxin_client._tasks import DEFAULT_WAIT_TIMEOUT, OnUpdate
@@ -51,30 +57,6 @@ ASGIScope = MutableMapping[str, Any]
 ASGIMessage = MutableMapping[str, Any]
 ASGIReceive = Callable[[], Awaitable[ASGIMessage]]
 ASGISend = Callable[[ASGIMessage], Awaitable[None]]
-
-
-class InvalidCallbackError(LiangXinError, ValueError):
-    """A callback body that is not JSON or not the contract's `CallbackPayload`."""
-
-
-class CallbackTooLargeError(InvalidCallbackError):
-    """A callback body larger than `max_bytes`."""
-
-
-class CallbackVerificationError(LiangXinError):
-    """A callback that recordInfo does not confirm (forged, replayed or stale).
-
-    `field` names the first mismatch (`taskId`, `model`, `state`, `resultUrls`); `callback` and
-    `actual` are the two records (`actual` is None when the task does not exist).
-    """
-
-    def __init__(
-        self, message: str, *, field: str, callback: TaskRecord, actual: TaskRecord | None
-    ) -> None:
-        super().__init__(message)
-        self.field = field
-        self.callback = callback
-        self.actual = actual
 
 
 # -- parsing ------------------------------------------------------------------------------------
@@ -368,9 +350,13 @@ def wait_for_task(
     waker = threading.Event()
     unsubscribe = callbacks._subscribe(task_id, waker.set)
     try:
-        polling = client.with_options()  # shares the pool; its own poll schedule
-        polling.tasks.schedule = _schedule(poll_interval)
-        return polling.tasks.wait(task_id, timeout=timeout, on_update=on_update, wake=waker)
+        return client.tasks.wait(
+            task_id,
+            timeout=timeout,
+            on_update=on_update,
+            wake=waker,
+            schedule=_schedule(poll_interval),
+        )
     finally:
         unsubscribe()
 
@@ -394,8 +380,12 @@ async def async_wait_for_task(
 
     unsubscribe = callbacks._subscribe(task_id, wake)
     try:
-        polling = client.with_options()
-        polling.tasks.schedule = _schedule(poll_interval)
-        return await polling.tasks.wait(task_id, timeout=timeout, on_update=on_update, wake=waker)
+        return await client.tasks.wait(
+            task_id,
+            timeout=timeout,
+            on_update=on_update,
+            wake=waker,
+            schedule=_schedule(poll_interval),
+        )
     finally:
         unsubscribe()

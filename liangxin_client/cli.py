@@ -16,7 +16,6 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Any, NoReturn
 
 from rich.console import Console
@@ -311,11 +310,6 @@ def _wait(run: Run, client: LiangXin, task_id: str, timeout: float) -> TaskRecor
     return record
 
 
-def _save(client: LiangXin, record: TaskRecord, out: str) -> list[Path]:
-    # `_save` is the client's download-all; it turns into a public call once one exists.
-    return client._save(record, out)
-
-
 # -- the commands -------------------------------------------------------------------------------
 
 
@@ -328,7 +322,7 @@ def cmd_generate(run: Run) -> int:
         run.task_id = task.task_id
         run.note(f"task {task.task_id} created")
         record = _wait(run, client, task.task_id, args.timeout)
-        paths = _save(client, record, args.out)
+        paths = client.save(record, args.out)
     if run.json:
         _emit({**record_json(record), "files": [str(p) for p in paths]})
     else:
@@ -379,7 +373,7 @@ def cmd_download(run: Run) -> int:
                 f"task {record.task_id} has no results yet (state: {record.raw_state}); "
                 f"run `{run.resume_hint()}` first"
             )
-        paths = _save(client, record, args.out)
+        paths = client.save(record, args.out)
     if run.json:
         _emit({**record_json(record), "files": [str(p) for p in paths]})
     else:
