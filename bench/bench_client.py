@@ -2,10 +2,15 @@
 
 1. `tasks.get` overhead: per-call time of `client.tasks.get(id)` vs a raw `httpx.Client.get` +
    `.json()` of the same recordInfo URL; interleaved batches, medians compared (goal ≤ 1.05×).
-2. `wait()` detection lag and request count: tasks of several durations, each watched at the same
-   time by adaptive `wait()` and by fixed 2 s and 5 s polling; lag = return time − `completeTime`.
+2. `wait()` detection lag and request count: two models with realistic, consistent durations (a
+   typical value per model ± a uniform spread, set per task with `X-Mock-Task-Seconds`); every
+   task duration is run once per strategy, all strategies watching at the same time:
+   `wait()` on a fresh client (cold: nothing learned), `wait()` on a client that first waited
+   for a few warm-up tasks of each model (warm: it learned their durations), and fixed 2 s and
+   5 s polling. Lag = return time − `completeTime`; calls = recordInfo requests the mock counted
+   under each strategy's API key.
 
-Run: `python -m bench client [--iterations N] [--rounds N]`. Prints a Markdown section for
+Run: `python -m bench client [--iterations N] [--rounds N] [--per-model N] [--warmup N]`. Prints a Markdown section for
 bench/RESULTS.md (the mock runs in a subprocess so it does not share the GIL with the client).
 """
 
@@ -14,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import random
 import socket
 import statistics
 import subprocess
@@ -22,14 +28,23 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 
 import httpx
 
 from liangxin_client import LiangXin, TaskRecord, TaskState
 from liangxin_client._base import RECORD_PATH
 
-STRATEGIES = ("adaptive", "fixed-2s", "fixed-5s")
-DURATIONS = (1.0, 2.5, 4.0, 7.0, 11.0, 16.0)
+STRATEGIES = ("adaptive-cold", "adaptive-warm", "fixed-2s", "fixed-5s")
+#: Typical task duration (s) per model; each task's is uniform within ± SPREAD of it.
+MODELS = {"seedream-v4-5": 8.0, "z-image": 3.0}
+SPREAD = 0.15
+WARMUP_KEY = "warmup"
+SEED = 20261125
+
+
+def _key(strategy: str, model: str) -> str:
+    return f"{strategy}-{model}"
 
 
 def _free_port() -> int:
@@ -43,7 +58,7 @@ def _free_port() -> int:
 def mock_process() -> Iterator[str]:
     """A liangxin-mock subprocess with one key per measurement; yields its base URL."""
     port = _free_port()
-    keys = ["bench-overhead", *STRATEGIES]
+    keys = ["bench-overhead", WARMUP_KEY, *(_key(s, m) for s in STRATEGIES for m in MODELS)]
     cmd = [sys.executable, "-m", "liangxin_mock", "--port", str(port), "--task-seconds", "1"]
     for key in keys:
         cmd += ["--api-key", key]
@@ -114,62 +129,80 @@ def _fixed_poll(client: LiangXin, task_id: str, interval: float) -> TaskRecord:
         time.sleep(interval)
 
 
-def detection(
-    base_url: str, rounds: int
-) -> tuple[dict[str, dict[str, float]], dict[tuple[str, float], list[float]]]:
-    """Lag (ms) and recordInfo calls per task for each strategy, over rounds × DURATIONS tasks.
+def _timed(client: LiangXin, seconds: float) -> LiangXin:
+    return client.with_options(default_headers={"X-Mock-Task-Seconds": f"{seconds:.3f}"})
 
-    Also returns every lag by (strategy, duration).
-    """
-    lags: dict[str, list[float]] = {s: [] for s in STRATEGIES}
-    by_duration: dict[tuple[str, float], list[float]] = {}
-    polls: dict[str, int] = {}
+
+def _run_all(jobs: list[Callable[[], None]]) -> None:
     errors: list[BaseException] = []
 
-    def watch(strategy: str, seconds: float) -> None:
+    def run(job: Callable[[], None]) -> None:
         try:
-            with LiangXin(strategy, base_url) as base:
-                client = base.with_options(default_headers={"X-Mock-Task-Seconds": str(seconds)})
-                task_id = client.tasks.create("z-image", f"{strategy} {seconds}").task_id
-                if strategy == "adaptive":
-                    record = client.tasks.wait(task_id, timeout=120)
-                else:
-                    record = _fixed_poll(client, task_id, 2.0 if strategy == "fixed-2s" else 5.0)
-                done_ms = time.time() * 1000
-                assert record.complete_time is not None
-                lags[strategy].append(done_ms - record.complete_time)
-                by_duration.setdefault((strategy, seconds), []).append(
-                    done_ms - record.complete_time
-                )
+            job()
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    for _ in range(rounds):
-        threads = [
-            threading.Thread(target=watch, args=(strategy, seconds))
-            for seconds in DURATIONS
-            for strategy in STRATEGIES
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     if errors:
         raise errors[0]
+
+
+Lags = dict[tuple[str, str], list[float]]
+
+
+def detection(
+    base_url: str, rounds: int, per_model: int, warmup: int
+) -> tuple[Lags, dict[tuple[str, str], int], int]:
+    """Lags (ms) and recordInfo calls by (strategy, model); also the warm client's sample count."""
+    rng = random.Random(SEED)
+
+    def duration(model: str) -> float:
+        return MODELS[model] * rng.uniform(1 - SPREAD, 1 + SPREAD)
+
+    lags: Lags = {(s, m): [] for s in STRATEGIES for m in MODELS}
+    warm = LiangXin(WARMUP_KEY, base_url)  # learns from its warm-up and from every measured task
+
+    def warm_up(model: str, seconds: float) -> None:
+        client = _timed(warm, seconds)
+        client.tasks.wait(client.tasks.create(model, "warm-up").task_id, timeout=120)
+
+    _run_all([partial(warm_up, m, duration(m)) for m in MODELS for _ in range(warmup)])
+    samples = sum(len(warm.durations.samples(m)) for m in MODELS)
+
+    def watch(strategy: str, model: str, seconds: float) -> None:
+        key = _key(strategy, model)
+        # adaptive-warm: a copy of `warm`, sharing its pool and its learned durations;
+        # the others: a fresh client, nothing learned.
+        base = (
+            warm.with_options(api_key=key)
+            if strategy == "adaptive-warm"
+            else LiangXin(key, base_url)
+        )
+        client = _timed(base, seconds)
+        try:
+            task_id = client.tasks.create(model, f"{strategy} {seconds:.2f}").task_id
+            if strategy.startswith("adaptive"):
+                record = client.tasks.wait(task_id, timeout=120)
+            else:
+                record = _fixed_poll(client, task_id, 2.0 if strategy == "fixed-2s" else 5.0)
+            done_ms = time.time() * 1000
+        finally:
+            base.close()  # closes only a pool it owns
+        assert record.complete_time is not None
+        lags[(strategy, model)].append(done_ms - record.complete_time)
+
+    for _ in range(rounds):
+        tasks = [(model, duration(model)) for model in MODELS for _ in range(per_model)]
+        _run_all([partial(watch, s, m, d) for m, d in tasks for s in STRATEGIES])
+
+    warm.close()
     stats = httpx.get(base_url + "/__mock__/stats", timeout=10).json()["keys"]
-    polls = {s: stats[s]["recordInfo"] for s in STRATEGIES}
-    tasks = rounds * len(DURATIONS)
-    summary = {
-        s: {
-            "tasks": float(tasks),
-            "lag_median_ms": statistics.median(lags[s]),
-            "lag_mean_ms": statistics.fmean(lags[s]),
-            "lag_max_ms": max(lags[s]),
-            "requests_per_task": polls[s] / tasks,
-        }
-        for s in STRATEGIES
-    }
-    return summary, by_duration
+    calls = {(s, m): int(stats[_key(s, m)]["recordInfo"]) for s in STRATEGIES for m in MODELS}
+    return lags, calls, samples
 
 
 def machine() -> str:
@@ -180,11 +213,24 @@ def machine() -> str:
     )
 
 
+def _row(name: str, what: str, lags: list[float], calls: int) -> str:
+    return (
+        f"| {name} | {what} | {len(lags)} | {statistics.fmean(lags):.0f} | "
+        f"{statistics.median(lags):.0f} | {max(lags):.0f} | {calls / len(lags):.1f} |"
+    )
+
+
 def report(
     over: dict[str, float],
-    detect: dict[str, dict[str, float]],
-    by_duration: dict[tuple[str, float], list[float]],
+    lags: Lags,
+    calls: dict[tuple[str, str], int],
+    *,
+    rounds: int,
+    per_model: int,
+    warmup: int,
+    samples: int,
 ) -> str:
+    models = ", ".join(f"`{m}` {t:g} s" for m, t in MODELS.items())
     lines = [
         "## Client",
         "",
@@ -205,40 +251,53 @@ def report(
         "",
         "### wait() detection lag and requests vs fixed polling",
         "",
-        f"Task durations {', '.join(f'{d:g}' for d in DURATIONS)} s, "
-        f"{int(next(iter(detect.values()))['tasks'])} tasks per strategy, all strategies watching "
-        "concurrently; lag = return time − the task's `completeTime`.",
+        f"Two models with typical durations {models}; each task's duration is uniform within "
+        f"±{SPREAD:.0%} of its model's (seeded), set with `X-Mock-Task-Seconds`. {rounds} rounds × "
+        f"{per_model} tasks per model; in each round every task duration is run once per strategy, "
+        "all strategies watching concurrently. adaptive-cold: `tasks.wait()` on a fresh client per "
+        "task (nothing learned: the age-based backoff). adaptive-warm: `tasks.wait()` on copies of "
+        f"one client that first waited for {warmup} warm-up tasks per model ({samples} durations "
+        "learned) and keeps learning from the measured tasks. fixed-Ns: `tasks.get` every N s. "
+        "Lag = return time − the task's `completeTime`; calls = recordInfo requests the mock "
+        "counted per task (the first, immediate poll included).",
         "",
-        "| strategy | median lag ms | mean lag ms | max lag ms | recordInfo calls / task |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for name, row in detect.items():
-        lines.append(
-            f"| {name} | {row['lag_median_ms']:.0f} | {row['lag_mean_ms']:.0f} | "
-            f"{row['lag_max_ms']:.0f} | {row['requests_per_task']:.1f} |"
-        )
-    lines += [
-        "",
-        "Median lag (ms) by task duration:",
-        "",
-        "| strategy | " + " | ".join(f"{d:g} s" for d in DURATIONS) + " |",
-        "|---|" + "---:|" * len(DURATIONS),
+        "| strategy | model | tasks | mean lag ms | median lag ms | max lag ms | recordInfo calls / task |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for name in STRATEGIES:
-        cells = [f"{statistics.median(by_duration[(name, d)]):.0f}" for d in DURATIONS]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        every: list[float] = []
+        total = 0
+        for model, typical in MODELS.items():
+            lines.append(
+                _row(name, f"{model} (~{typical:g} s)", lags[(name, model)], calls[(name, model)])
+            )
+            every += lags[(name, model)]
+            total += calls[(name, model)]
+        lines.append(_row(f"**{name}**", "**both**", every, total))
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench client", description=__doc__)
     parser.add_argument("--iterations", type=int, default=3000, help="tasks.get calls per path")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds of the detection tasks")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the detection tasks")
+    parser.add_argument("--per-model", type=int, default=4, help="tasks per model and round")
+    parser.add_argument("--warmup", type=int, default=4, help="warm-up tasks per model")
     args = parser.parse_args(argv)
     with mock_process() as base_url:
         over = overhead(base_url, args.iterations)
-        detect, by_duration = detection(base_url, args.rounds)
-    print(report(over, detect, by_duration))
+        lags, calls, samples = detection(base_url, args.rounds, args.per_model, args.warmup)
+    print(
+        report(
+            over,
+            lags,
+            calls,
+            rounds=args.rounds,
+            per_model=args.per_model,
+            warmup=args.warmup,
+            samples=samples,
+        )
+    )
     return 0
 
 

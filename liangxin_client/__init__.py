@@ -61,7 +61,7 @@ from liangxin_client._generated.models import (
     ZImageInput,
 )
 from liangxin_client._inputs import MODEL_INPUTS, ModelInput
-from liangxin_client._polling import PollSchedule
+from liangxin_client._polling import DurationStats, PollSchedule
 from liangxin_client._records import Task, TaskRecord, TaskState
 from liangxin_client._results import AsyncGenerationResult, GenerationResult
 from liangxin_client._version import __version__
@@ -90,6 +90,7 @@ __all__ = [
     "CallbackReceiver",
     "CallbackTooLargeError",
     "CallbackVerificationError",
+    "DurationStats",
     "Flux2ProInput",
     "FluxAspectRatio",
     "Gemini25FlashImagePreviewInput",

@@ -23,6 +23,7 @@ from liangxin_client._base import (
 from liangxin_client._download import CHUNK_SIZE, PartFile, download_error, file_name
 from liangxin_client._errors import APIError
 from liangxin_client._inputs import ModelInput
+from liangxin_client._polling import DurationStats, ServerClock
 from liangxin_client._records import Task, TaskRecord, parse_create_response, parse_record_response
 from liangxin_client._results import AsyncGenerationResult, GenerationResult, StrPath
 from liangxin_client._tasks import DEFAULT_WAIT_TIMEOUT, AsyncTasks, OnUpdate, Tasks
@@ -60,6 +61,9 @@ class LiangXin(BaseClient):
         self._http = http_client if http_client is not None else httpx.Client(timeout=self.timeout)
         self._sleep: Callable[[float], None] = time.sleep
         self._clock: Callable[[], float] = time.monotonic
+        self._wall: Callable[[], float] = time.time
+        self.durations = DurationStats()
+        self._server_clock = ServerClock()
         self.tasks = Tasks(self)
 
     def with_options(
@@ -71,8 +75,8 @@ class LiangXin(BaseClient):
         max_retries: int = UNSET,
         default_headers: Mapping[str, str] | None = UNSET,
     ) -> LiangXin:
-        """A copy with some settings changed, sharing this client's connection pool."""
-        return LiangXin(
+        """A copy with some settings changed, sharing the connection pool and `durations`."""
+        copy = LiangXin(
             **self._options(
                 api_key=api_key,
                 base_url=base_url,
@@ -82,6 +86,10 @@ class LiangXin(BaseClient):
             ),
             http_client=self._http,
         )
+        copy.durations = self.durations
+        if copy.base_url == self.base_url:  # another server keeps a clock of its own
+            copy._server_clock = self._server_clock
+        return copy
 
     def close(self) -> None:
         """Close the connection pool (unless it was passed in as `http_client`)."""
@@ -234,6 +242,9 @@ class AsyncLiangXin(BaseClient):
         )
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._clock: Callable[[], float] = time.monotonic
+        self._wall: Callable[[], float] = time.time
+        self.durations = DurationStats()
+        self._server_clock = ServerClock()
         self.tasks = AsyncTasks(self)
 
     def with_options(
@@ -245,8 +256,8 @@ class AsyncLiangXin(BaseClient):
         max_retries: int = UNSET,
         default_headers: Mapping[str, str] | None = UNSET,
     ) -> AsyncLiangXin:
-        """A copy with some settings changed, sharing this client's connection pool."""
-        return AsyncLiangXin(
+        """A copy with some settings changed, sharing the connection pool and `durations`."""
+        copy = AsyncLiangXin(
             **self._options(
                 api_key=api_key,
                 base_url=base_url,
@@ -256,6 +267,10 @@ class AsyncLiangXin(BaseClient):
             ),
             http_client=self._http,
         )
+        copy.durations = self.durations
+        if copy.base_url == self.base_url:  # another server keeps a clock of its own
+            copy._server_clock = self._server_clock
+        return copy
 
     async def close(self) -> None:
         """Close the connection pool (unless it was passed in as `http_client`)."""

@@ -28,6 +28,25 @@ _TRANSIENT = (APIConnectionError, InternalServerError, RateLimitError)
 OnUpdate = Callable[[TaskRecord], object]
 
 
+def _wait_loop(
+    client: LiangXin | AsyncLiangXin,
+    task_id: str,
+    timeout: float | None,
+    schedule: PollSchedule,
+    on_update: OnUpdate | None,
+) -> WaitLoop:
+    return WaitLoop(
+        task_id,
+        timeout=timeout,
+        clock=client._clock,
+        schedule=schedule,
+        on_update=on_update,
+        wall=client._wall,
+        durations=client.durations,
+        server_clock=client._server_clock,
+    )
+
+
 def _task_id(task: str | Task) -> str:
     task_id = task.task_id if isinstance(task, Task) else task
     if not isinstance(task_id, str) or not task_id:
@@ -71,8 +90,13 @@ class Tasks:
         return self._client._create(body)
 
     def get(self, task_id: str | Task) -> TaskRecord:
-        """The task's current record (recordInfo); retried on transient failures."""
-        return self._client._get(_task_id(task_id))
+        """The task's current record (recordInfo); retried on transient failures.
+
+        A finished record's duration is remembered per model (`client.durations`) for wait().
+        """
+        record = self._client._get(_task_id(task_id))
+        self._client.durations.observe(record)
+        return record
 
     def wait(
         self,
@@ -89,17 +113,25 @@ class Tasks:
         deadline), `UnexpectedTaskStateError` on a state this client does not know.
         `on_update(record)` runs on each state change. Setting `wake` (e.g. when a callback
         arrives) makes the next poll happen at once. `schedule` overrides `self.schedule`.
+
+        The first poll is immediate. The pauses then follow the task's age (from its createTime,
+        placed on this machine's clock with skew checks; from the first poll if it has none):
+        without an estimate, `schedule.initial + (schedule.factor - 1) × age` capped at
+        `schedule.cap` (0.5 s, 0.75 s, 1.1 s, … up to 3 s by default), so an old task is polled
+        every `cap` seconds from the start. Once this client (or a `with_options` copy) has read
+        finished tasks of the same model, it learns their durations (`client.durations`, the
+        last 20 per model) and, while the task is younger than the age at which that model's
+        tasks start finishing (`DurationStats.wake_age`: the 20th percentile or 0.9 × the
+        median, whichever is smaller; 0.8 × the shortest with fewer than 3 samples), sleeps in
+        steps of at most `schedule.long_cap` (10 s) until that age, then backs off from
+        `initial` again. `PollSchedule(learn=False)` turns the learning off. Retry-After, the
+        deadline and `wake` apply in every phase.
         """
         task_id = _task_id(task_id)
-        loop = WaitLoop(
-            task_id,
-            timeout=timeout,
-            clock=self._client._clock,
-            schedule=schedule or self.schedule,
-            on_update=on_update,
-        )
+        loop = _wait_loop(self._client, task_id, timeout, schedule or self.schedule, on_update)
         while True:
             error: Exception | None = None
+            loop.sending()
             try:
                 record = self.get(task_id)
             except _TRANSIENT as exc:
@@ -147,7 +179,9 @@ class AsyncTasks:
 
     async def get(self, task_id: str | Task) -> TaskRecord:
         """The task's current record; see `Tasks.get`."""
-        return await self._client._get(_task_id(task_id))
+        record = await self._client._get(_task_id(task_id))
+        self._client.durations.observe(record)
+        return record
 
     async def wait(
         self,
@@ -160,15 +194,10 @@ class AsyncTasks:
     ) -> TaskRecord:
         """Poll until the task succeeds; see `Tasks.wait` (`wake` is an asyncio.Event here)."""
         task_id = _task_id(task_id)
-        loop = WaitLoop(
-            task_id,
-            timeout=timeout,
-            clock=self._client._clock,
-            schedule=schedule or self.schedule,
-            on_update=on_update,
-        )
+        loop = _wait_loop(self._client, task_id, timeout, schedule or self.schedule, on_update)
         while True:
             error: Exception | None = None
+            loop.sending()
             try:
                 record = await self.get(task_id)
             except _TRANSIENT as exc:

@@ -329,7 +329,9 @@ async def _respond(
 
 
 def _schedule(poll_interval: float) -> PollSchedule:
-    return PollSchedule(initial=poll_interval, factor=1.0, cap=poll_interval, jitter=0.1)
+    return PollSchedule(
+        initial=poll_interval, factor=1.0, cap=poll_interval, jitter=0.1, learn=False
+    )
 
 
 def wait_for_task(
