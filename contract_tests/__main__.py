@@ -1,0 +1,7 @@
+"""`python -m contract_tests` is `liangxin-conformance`."""
+
+from __future__ import annotations
+
+from contract_tests.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,139 @@
+"""`liangxin-conformance`: run the conformance suite against a service; exit 0 iff it conforms.
+
+The suite runs in a pytest subprocess (in a scratch directory, so no config or cache of the
+caller's working directory is read or written); the API key travels by environment only, and is
+replaced by `***` in everything printed and in the JUnit and Markdown files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from contract_tests.report import redact
+
+PACKAGE = Path(__file__).resolve().parent
+PYTEST_INI = """[pytest]
+addopts =
+junit_family = xunit2
+junit_suite_name = liangxin-conformance
+junit_logging = no
+"""
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="liangxin-conformance",
+        description="Check that a LiangXin Market API service behaves as the contract says.",
+        epilog="Without --base-url the suite targets the mock, in-process. Exit 0 iff conformant.",
+    )
+    p.add_argument(
+        "--base-url",
+        default=os.environ.get("LIANGXIN_BASE_URL"),
+        help="service to test (env LIANGXIN_BASE_URL)",
+    )
+    p.add_argument(
+        "--api-key",
+        default=None,
+        help="API key (prefer env LIANGXIN_API_KEY: argv is visible to other users)",
+    )
+    p.add_argument(
+        "--max-examples",
+        type=int,
+        help="generated cases per operation and mode (default 10 live, 25 mock)",
+    )
+    p.add_argument(
+        "--max-paid-tasks", type=int, help="accepted createTask calls allowed (default 5 live)"
+    )
+    p.add_argument("--junit", type=Path, help="write JUnit XML here")
+    p.add_argument("--report", type=Path, help="write the Markdown report here")
+    p.add_argument(
+        "--local-mock",
+        action="store_true",
+        help="the service is a liangxin-mock on this machine (--allow-http-callbacks):"
+        " also run the loopback-callback and X-Mock-Fail tests",
+    )
+    p.add_argument("--target-app", help=argparse.SUPPRESS)
+    p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    return p.parse_args(argv)
+
+
+def pytest_command(args: argparse.Namespace, scratch: Path, junit: Path, report: Path) -> list[str]:
+    cmd = [
+        sys.executable, "-m", "pytest", str(PACKAGE),
+        "-c", str(scratch / "pytest.ini"), "--rootdir", str(scratch),
+        # No cache; no hypothesis statistics (base64 blobs) in the JUnit file.
+        "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-q", "-rfEs", "--tb=line",
+        "--ignore", str(PACKAGE / "selftest"),
+        "--junitxml", str(junit), "--conformance-report", str(report),
+    ]  # fmt: skip
+    if args.base_url:
+        cmd += ["--base-url", args.base_url]
+    for flag, value in (
+        ("--max-examples", args.max_examples),
+        ("--max-paid-tasks", args.max_paid_tasks),
+        ("--target-app", args.target_app),
+    ):
+        if value is not None:
+            cmd += [flag, str(value)]
+    if args.local_mock:
+        cmd.append("--local-mock")
+    return cmd + list(args.pytest_args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    key = args.api_key or os.environ.get("LIANGXIN_API_KEY") or ""
+    if args.base_url and not key:
+        print(
+            "liangxin-conformance: --base-url needs --api-key or LIANGXIN_API_KEY", file=sys.stderr
+        )
+        return 2
+    secrets = [key]
+    with tempfile.TemporaryDirectory(prefix="liangxin-conformance-") as tmp:
+        scratch = Path(tmp)
+        (scratch / "pytest.ini").write_text(PYTEST_INI)
+        junit, report = scratch / "junit.xml", scratch / "report.md"
+        env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(scratch / ".hypothesis")}
+        env.pop("LIANGXIN_API_KEY", None)
+        if key:
+            env["LIANGXIN_API_KEY"] = key
+        if not args.base_url:
+            env.pop("LIANGXIN_BASE_URL", None)
+        with subprocess.Popen(
+            pytest_command(args, scratch, junit, report),
+            cwd=scratch,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        ) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                sys.stdout.write(redact(line, secrets))
+                sys.stdout.flush()
+            code = proc.wait()
+        for produced, wanted in ((junit, args.junit), (report, args.report)):
+            if wanted is not None and produced.exists():
+                wanted.parent.mkdir(parents=True, exist_ok=True)
+                wanted.write_text(redact(produced.read_text(errors="replace"), secrets))
+            elif wanted is not None:
+                print(f"liangxin-conformance: {produced.name} was not produced", file=sys.stderr)
+                code = code or 3
+        shutil.rmtree(scratch / ".hypothesis", ignore_errors=True)
+    verdict = (
+        "CONFORMANT"
+        if code == 0
+        else "NOT CONFORMANT"
+        if code == 1
+        else f"ERROR (pytest exit {code})"
+    )
+    print(f"liangxin-conformance: {verdict}")
+    return code

@@ -1,0 +1,81 @@
+"""Run `liangxin-conformance` in subprocesses (two at a time) for the self-tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from contract_tests.mutants import MUTANTS
+from contract_tests.report import load_json
+
+#: A key that must never appear in any output.
+CANARY = "sk-CANARY-7d1f0e9a3b5c"
+MAX_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class Run:
+    """One finished run: exit code, violated rules, and every text it produced."""
+
+    code: int
+    rules: frozenset[str]
+    stdout: str
+    stderr: str
+    files: dict[str, str]
+
+    @property
+    def tail(self) -> str:
+        return self.stdout[-4000:] + self.stderr[-2000:]
+
+
+def conformance(
+    args: Sequence[str], workdir: Path, name: str, env: dict[str, str] | None = None
+) -> Run:
+    """`python -m contract_tests ARGS` with JUnit, Markdown and JSON reports in `workdir`."""
+    junit, report, data = (workdir / f"{name}.{ext}" for ext in ("xml", "md", "json"))
+    cmd = [sys.executable, "-m", "contract_tests", "--junit", str(junit), "--report", str(report)]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("LIANGXIN_")}
+    passthrough = [] if "--" in args else ["--"]
+    done = subprocess.run(
+        [*cmd, *args, *passthrough, "--conformance-json", str(data)],
+        capture_output=True,
+        text=True,
+        env={**clean, **(env or {})},
+        timeout=600,
+        check=False,
+    )
+    outcomes = load_json(data)["outcomes"] if data.exists() else []
+    files = {p.name: p.read_text() for p in (junit, report, data) if p.exists()}
+    return Run(
+        code=done.returncode,
+        rules=frozenset(v["rule"] for o in outcomes for v in o["violations"]),
+        stdout=done.stdout,
+        stderr=done.stderr,
+        files=files,
+    )
+
+
+def mutant_args(name: str) -> list[str]:
+    """The suite on one mutant (or on the mock: `name == "mock"`), the canary as its key."""
+    args = ["--api-key", CANARY, "--max-examples", str(MAX_EXAMPLES)]
+    if name == "mock":
+        return [*args, "--"]
+    args += ["--target-app", f"contract_tests.mutants:{name}", "--", "-x"]
+    select = MUTANTS[name].select
+    return [*args, "-k", select] if select else args
+
+
+def run_all(
+    jobs: dict[str, tuple[list[str], dict[str, str] | None]], workdir: Path
+) -> dict[str, Run]:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            name: pool.submit(conformance, args, workdir, name, env)
+            for name, (args, env) in jobs.items()
+        }
+        return {name: future.result() for name, future in futures.items()}
