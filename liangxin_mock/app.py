@@ -165,6 +165,14 @@ def _validate(body: Any, config: MockConfig) -> str:
     return validate_create_task(body)
 
 
+def _is_json_media_type(value: str | None) -> bool:
+    """The contract declares only a JSON body: `application/json` or a `+json` type."""
+    media = (value or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
 def _task_seconds(request: Request, default: float) -> float | None:
     """Duration from `X-Mock-Task-Seconds` (outside the contract), else the default."""
     value = request.headers.get("x-mock-task-seconds")
@@ -189,6 +197,8 @@ async def create_task(request: Request) -> Response:
     raw = await _read_body(request, config.max_body_bytes)
     if raw is None:
         return responses.too_large()
+    if not _is_json_media_type(request.headers.get("content-type")):
+        return responses.task_error(400, "Content-Type must be application/json")
     try:
         body = _parse_json(raw)
     except ValueError:
@@ -380,8 +390,12 @@ def create_app(config: MockConfig) -> Starlette:
             ticker.cancel()
             with suppress(asyncio.CancelledError):
                 await ticker
-            await state.sender().aclose()
-            state.store.close()
+            if state._sender is not None:
+                await state._sender.aclose()
+                state._sender = None
+            # The store outlives the lifespan: an ASGI host may run it again (schemathesis and
+            # TestClient do), and an in-memory database would be lost. Committed writes are
+            # durable already; the connection closes with the app.
 
     routes = [
         _route("/api/v1/jobs/createTask", {"POST": create_task}),

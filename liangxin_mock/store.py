@@ -112,8 +112,6 @@ class Store:
         self._db.executescript(_SCHEMA)
         # Callbacks interrupted by a restart are sent again (at-least-once delivery).
         self._db.execute("UPDATE tasks SET callback_state='pending' WHERE callback_state='sending'")
-        row = self._db.execute("SELECT COALESCE(MAX(id_ms), 0) FROM tasks").fetchone()
-        self._last_id_ms: int = row[0]
 
     def close(self) -> None:
         with self._lock:
@@ -121,11 +119,17 @@ class Store:
 
     # ------------------------------------------------------------------ tasks
     def insert_task(self, new: NewTask, outcome: OutcomeFn) -> TaskRow:
-        """Store a task; its taskId is `task_<model>_<ms>`, the ms bumped past any taken one."""
-        with self._lock:
-            seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM tasks").fetchone()[0]
-            id_ms = max(new.create_ms, self._last_id_ms + 1)
-            self._last_id_ms = id_ms
+        """Store a task; its taskId is `task_<model>_<ms>`, the ms bumped past any taken one.
+
+        Sequence and id are read inside one write transaction, so processes sharing the database
+        file (e.g. two `liangxin --mock` runs) never hand out the same taskId.
+        """
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            seq, last_ms = self._db.execute(
+                "SELECT COALESCE(MAX(seq), 0) + 1, COALESCE(MAX(id_ms), 0) FROM tasks"
+            ).fetchone()
+            id_ms = max(new.create_ms, last_ms + 1)
             fail = outcome(seq)
             row = TaskRow(
                 seq=seq,
@@ -143,28 +147,26 @@ class Store:
                 callback_state="pending" if new.callback_url else None,
                 base_url=new.base_url,
             )
-            with self._db:
-                self._db.execute("BEGIN")
-                self._db.execute(
-                    f"INSERT INTO tasks ({_COLUMNS}) VALUES ({', '.join('?' * 14)})",
-                    (
-                        row.seq,
-                        row.task_id,
-                        row.api_key,
-                        row.model,
-                        row.param,
-                        row.create_ms,
-                        row.id_ms,
-                        row.duration_ms,
-                        row.complete_ms,
-                        row.fail_code,
-                        row.fail_msg,
-                        row.callback_url,
-                        row.callback_state,
-                        row.base_url,
-                    ),
-                )
-                self._bump(row.api_key, "create_task")
+            self._db.execute(
+                f"INSERT INTO tasks ({_COLUMNS}) VALUES ({', '.join('?' * 14)})",
+                (
+                    row.seq,
+                    row.task_id,
+                    row.api_key,
+                    row.model,
+                    row.param,
+                    row.create_ms,
+                    row.id_ms,
+                    row.duration_ms,
+                    row.complete_ms,
+                    row.fail_code,
+                    row.fail_msg,
+                    row.callback_url,
+                    row.callback_state,
+                    row.base_url,
+                ),
+            )
+            self._bump(row.api_key, "create_task")
             return row
 
     def get_task(self, task_id: str) -> TaskRow | None:

@@ -228,3 +228,39 @@ def test_stats_count_accepted_creates_and_record_info_calls(
     assert stats["keys"][server.api_key]["createTask"] == 1
     assert stats["keys"][server.api_key]["recordInfo"] == 3
     assert [t["taskId"] for t in server.tasks()] == [task_id]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "multipart/form-data", None])
+def test_a_body_not_labelled_json_is_rejected_and_creates_nothing(
+    client: httpx.Client, mock: MockServer, content_type: str | None
+) -> None:
+    before = mock.stats()["createTask"]
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = client.post(
+        "/api/v1/jobs/createTask", content=json.dumps(DOCS_BODY).encode(), headers=headers
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": 400,
+        "msg": "Content-Type must be application/json",
+        "data": None,
+    }
+    assert mock.stats()["createTask"] == before
+
+
+def test_the_app_survives_a_second_lifespan() -> None:
+    """ASGI hosts (schemathesis, TestClient) may run the lifespan more than once."""
+    server = MockServer(task_seconds=0)
+    with server:
+        headers = {"Authorization": f"Bearer {server.api_key}"}
+        task_id = httpx.post(
+            server.base_url + "/api/v1/jobs/createTask", json=DOCS_BODY, headers=headers
+        ).json()["data"]["taskId"]
+    with server:
+        response = httpx.get(
+            server.base_url + "/api/v1/jobs/recordInfo",
+            params={"taskId": task_id},
+            headers={"Authorization": f"Bearer {server.api_key}"},
+        )
+        assert response.status_code == 200
+        assert response.json()["data"]["state"] == "success"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from liangxin_mock import MockConfig, MockServer
@@ -9,7 +11,7 @@ from liangxin_mock.cli import build_parser, config_from_args
 from liangxin_mock.config import parse_key_list, parse_key_spec
 from liangxin_mock.images import image_size, requested_ratio
 from liangxin_mock.lifecycle import parse_fail_header, planned_failure, progress
-from liangxin_mock.store import TaskRow
+from liangxin_mock.store import NewTask, Store, TaskRow
 
 
 def test_key_specs() -> None:
@@ -91,3 +93,13 @@ def test_plugin_fixture_is_running(liangxin_mock: MockServer) -> None:
     assert liangxin_mock.base_url.startswith("http://127.0.0.1:")
     assert liangxin_mock.config.task_seconds == 0.5
     assert liangxin_mock.stats()["createTask"] == 0
+
+
+def test_processes_sharing_a_database_never_reuse_a_task_id(tmp_path: Path) -> None:
+    """Two stores on one file (two `liangxin --mock` runs) at the same millisecond."""
+    path = str(tmp_path / "shared.db")
+    first, second = Store(path), Store(path)
+    new = NewTask("k", "z-image", "{}", 1_777_600_000_000, 1000, None, "http://127.0.0.1")
+    ids = [store.insert_task(new, lambda seq: None).task_id for store in (first, second) * 3]
+    assert len(set(ids)) == 6
+    assert ids[0] == "task_z-image_1777600000000"
