@@ -43,6 +43,18 @@ def download_error(response: httpx.Response, url: str, secret: str | None) -> AP
     return status_error(response, secret)
 
 
+def _umask() -> int:
+    """The process umask, read without changing it (os.umask would race other threads)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
 class PartFile:
     """Write to `<dir>/.<name>.*.part`, then rename onto `<dir>/<name>` only when complete."""
 
@@ -57,6 +69,8 @@ class PartFile:
 
     def commit(self) -> Path:
         self._file.close()
+        # mkstemp creates 0600; a saved image gets the mode any new file would (umask applied).
+        os.chmod(self._tmp, 0o666 & ~_umask())
         os.replace(self._tmp, self.target)
         return self.target
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -158,6 +159,7 @@ def test_download_streams_to_a_temp_file_and_sends_no_key_to_other_hosts(tmp_pat
     assert path.name == f"{TASK_ID}_0.png"
     assert "authorization" not in seen.requests[0].headers
     assert [p.name for p in path.parent.iterdir()] == [path.name]
+    assert path.stat().st_mode & 0o777 == 0o666 & ~_current_umask()
 
 
 def test_download_to_the_api_host_is_authenticated(tmp_path: Path) -> None:
@@ -190,3 +192,9 @@ def test_interrupted_download_is_retried_and_leaves_no_partial_file(
         [path] = client.save(record_from_data(record_data("success")), tmp_path)
     assert path.read_bytes() == b"whole"
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
