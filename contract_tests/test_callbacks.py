@@ -15,11 +15,11 @@ from collections.abc import Iterator
 import pytest
 
 from contract_tests.lifecycle import create, follow
-from contract_tests.receiver import CallbackReceiver
 from contract_tests.rules import TERMINAL, record_violations
 from contract_tests.spec import schema_errors
 from contract_tests.target import Target
 from contract_tests.violations import Violation, fail_if
+from liangxin_mock.receiver import CallbackReceiver
 
 PROMPT = "A lighthouse in fog, long exposure"
 
@@ -72,7 +72,7 @@ def test_callback_payload(target: Target, receiver: CallbackReceiver, outcome: s
     path = f"/callback/{secrets.token_hex(6)}"
     body = {
         "model": "seedream-v4-5",
-        "callBackUrl": receiver.url(path),
+        "callBackUrl": receiver.url_for(path),
         "input": {"prompt": PROMPT},
     }
     headers = {"X-Mock-Fail": "500:upstream task error"} if outcome == "fail" else None
@@ -82,7 +82,7 @@ def test_callback_payload(target: Target, receiver: CallbackReceiver, outcome: s
     seen = follow(target, client, response.json()["data"]["taskId"], body)
     fail_if(seen.violations)
     assert seen.terminal is not None
-    deliveries = receiver.wait_for(path, timeout=min(target.task_timeout, 15.0))
+    deliveries = receiver.wait_for_path(path, timeout=min(target.task_timeout, 15.0))
     if not deliveries:
         fail_if([Violation("liangxin.callback.delivered", f"no callback to {path} within 15 s")])
     first = deliveries[0]
