@@ -45,6 +45,8 @@ def lint(session: nox.Session) -> None:
         "liangxin_contract",
         "liangxin_client",
         "liangxin_mock",
+        "contract_tests",
+        "bench",
         "examples",
     )
 
