@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 import stamina
 
+import liangxin_contract
 from liangxin_client._errors import (
     AmbiguousSubmitError,
     APIConnectionError,
@@ -35,8 +36,9 @@ T = TypeVar("T")
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
 WAIT_EXP_BASE = 2.0
-CREATE_PATH = "/api/v1/jobs/createTask"
-RECORD_PATH = "/api/v1/jobs/recordInfo"
+# Methods and paths come from the contract, so a path change there reaches the client.
+CREATE_METHOD, CREATE_PATH = liangxin_contract.operation("createTask")
+RECORD_METHOD, RECORD_PATH = liangxin_contract.operation("getTaskDetails")
 
 _HOW_TO_CHECK = (
     "It was NOT resent, to avoid paying twice. Before retrying, check whether the task exists: "

@@ -13,9 +13,11 @@ from typing import Any, Self, TypeVar
 import httpx
 
 from liangxin_client._base import (
+    CREATE_METHOD,
     CREATE_PATH,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
+    RECORD_METHOD,
     RECORD_PATH,
     UNSET,
     BaseClient,
@@ -177,11 +179,11 @@ class LiangXin(BaseClient):
 
     def _create(self, body: Mapping[str, Any]) -> Task:
         parse = functools.partial(parse_create_response, secret=self._api_key, model=body["model"])
-        return self._call("POST", CREATE_PATH, parse, json=body, submit_body=body)
+        return self._call(CREATE_METHOD, CREATE_PATH, parse, json=body, submit_body=body)
 
     def _get(self, task_id: str) -> TaskRecord:
         parse = functools.partial(parse_record_response, secret=self._api_key, task_id=task_id)
-        return self._call("GET", RECORD_PATH, parse, params={"taskId": task_id})
+        return self._call(RECORD_METHOD, RECORD_PATH, parse, params={"taskId": task_id})
 
     def save(self, record: TaskRecord, directory: StrPath) -> list[Path]:
         """Download every result of a finished task into `directory`; return the file paths."""
@@ -354,11 +356,11 @@ class AsyncLiangXin(BaseClient):
 
     async def _create(self, body: Mapping[str, Any]) -> Task:
         parse = functools.partial(parse_create_response, secret=self._api_key, model=body["model"])
-        return await self._call("POST", CREATE_PATH, parse, json=body, submit_body=body)
+        return await self._call(CREATE_METHOD, CREATE_PATH, parse, json=body, submit_body=body)
 
     async def _get(self, task_id: str) -> TaskRecord:
         parse = functools.partial(parse_record_response, secret=self._api_key, task_id=task_id)
-        return await self._call("GET", RECORD_PATH, parse, params={"taskId": task_id})
+        return await self._call(RECORD_METHOD, RECORD_PATH, parse, params={"taskId": task_id})
 
     async def save(self, record: TaskRecord, directory: StrPath) -> list[Path]:
         """Download every result of a finished task into `directory`; return the file paths."""
