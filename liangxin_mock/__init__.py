@@ -7,8 +7,24 @@ and can inject reproducible gateway faults. Outside the contract: the `X-Mock-Fa
 `X-Mock-Task-Seconds` request headers and the `/__mock__/` introspection endpoints.
 """
 
-from liangxin_mock.app import create_app
-from liangxin_mock.config import MockConfig
-from liangxin_mock.server import MockServer
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from liangxin_mock.app import create_app
+    from liangxin_mock.config import MockConfig
+    from liangxin_mock.server import MockServer
 
 __all__ = ["MockConfig", "MockServer", "create_app"]
+
+# Imported on first use (PEP 562), so the pytest plugin this package registers costs nothing —
+# and needs no starlette — until a test asks for the mock.
+_HOMES = {"MockConfig": "config", "MockServer": "server", "create_app": "app"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"liangxin_mock.{_HOMES[name]}"), name)
+    raise AttributeError(f"module 'liangxin_mock' has no attribute {name!r}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -103,3 +105,12 @@ def test_processes_sharing_a_database_never_reuse_a_task_id(tmp_path: Path) -> N
     ids = [store.insert_task(new, lambda seq: None).task_id for store in (first, second) * 3]
     assert len(set(ids)) == 6
     assert ids[0] == "task_z-image_1777600000000"
+
+
+def test_the_pytest_plugin_loads_without_the_mock_extra() -> None:
+    """The plugin is registered for every pytest run; it must not import starlette by itself."""
+    code = (
+        "import sys; import liangxin_mock.pytest_plugin; "
+        "sys.exit(1 if 'starlette' in sys.modules or 'uvicorn' in sys.modules else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
