@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
+import socket
+import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import uvicorn
 
@@ -23,6 +26,24 @@ def _key(text: str) -> tuple[str, int | None]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _number(
+    kind: Callable[[str], float], low: float, high: float = math.inf
+) -> Callable[[str], float]:
+    """An argparse type: a finite `kind` number within [low, high]."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            bounds = f"at least {low:g}" if high == math.inf else f"from {low:g} to {high:g}"
+            raise argparse.ArgumentTypeError(f"{text!r} is out of range ({bounds})")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="liangxin-mock",
@@ -34,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
-    p.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one")
+    p.add_argument(
+        "--port", type=_number(int, 0, 65535), default=8000, help="port; 0 picks a free one"
+    )
     p.add_argument(
         "--api-key",
         action="append",
@@ -44,12 +67,20 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"accepted key, optionally with a credit budget (repeatable; also ${ENV_KEYS})",
     )
     p.add_argument("--db", default=None, metavar="PATH", help="SQLite file (default: in memory)")
-    p.add_argument("--task-seconds", type=float, default=3.0, help="task duration (0: immediate)")
-    p.add_argument("--fail-rate", type=float, default=0.0, help="share of tasks that fail")
-    p.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fault")
+    p.add_argument(
+        "--task-seconds", type=_number(float, 0), default=3.0, help="task duration (0: immediate)"
+    )
+    p.add_argument(
+        "--fail-rate", type=_number(float, 0, 1), default=0.0, help="share of tasks that fail"
+    )
+    p.add_argument(
+        "--fault-rate", type=_number(float, 0, 1), default=0.0, help="share of requests that fault"
+    )
     p.add_argument("--seed", type=int, default=0, help="makes failures and faults reproducible")
-    p.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
-    p.add_argument("--max-concurrent", type=int, default=None, help="running tasks per key")
+    p.add_argument("--max-body-bytes", type=_number(int, 1), default=DEFAULT_MAX_BODY_BYTES)
+    p.add_argument(
+        "--max-concurrent", type=_number(int, 1), default=None, help="running tasks per key"
+    )
     p.add_argument("--allow-http-callbacks", action="store_true", help="accept http:// callBackUrl")
     p.add_argument("--public-base-url", default=None, help="base of result URLs (default: request)")
     return p
@@ -83,8 +114,24 @@ def _banner(server: uvicorn.Server, config: MockConfig, host: str) -> str:
     return "\n".join(lines)
 
 
-async def _serve(server: uvicorn.Server, config: MockConfig, host: str) -> None:
-    serving = asyncio.create_task(server.serve())
+def _bind(host: str, port: int) -> socket.socket:
+    """Bind here, so an address in use or a bad host is one clear error, not a traceback."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+async def _serve(
+    server: uvicorn.Server, sock: socket.socket, config: MockConfig, host: str
+) -> None:
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not serving.done():
         await asyncio.sleep(0.01)
     if server.started:
@@ -99,9 +146,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"liangxin-mock: {exc}", file=sys.stderr)
         return 2
+    try:
+        sock = _bind(args.host, args.port)
+    except OSError as exc:
+        print(f"liangxin-mock: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        app = create_app(config)
+    except sqlite3.Error as exc:
+        sock.close()
+        print(f"liangxin-mock: cannot open the database {args.db!r}: {exc}", file=sys.stderr)
+        return 2
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(config),
+            app,
             host=args.host,
             port=args.port,
             log_level="warning",
@@ -109,5 +167,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             timeout_graceful_shutdown=2,
         )
     )
-    asyncio.run(_serve(server, config, args.host))
+    asyncio.run(_serve(server, sock, config, args.host))
     return 0 if server.started else 1

@@ -56,6 +56,8 @@ def parse_key_spec(spec: str) -> tuple[str, int | None]:
     """Parse `KEY[:CREDITS]` (credits a non-negative integer)."""
     spec = spec.strip()
     key, sep, credits = spec.rpartition(":")
+    if sep and credits.lstrip("+-").isdigit() and not credits.isdigit():
+        raise ValueError(f"credits must be a non-negative integer in {spec!r}")
     if not sep or not credits.isdigit():
         if not spec:
             raise ValueError("empty API key")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from liangxin_mock import MockConfig, MockServer
 from liangxin_mock.cli import build_parser, config_from_args
+from liangxin_mock.cli import main as cli_main
 from liangxin_mock.config import parse_key_list, parse_key_spec
 from liangxin_mock.images import image_size, requested_ratio
 from liangxin_mock.lifecycle import parse_fail_header, planned_failure, progress
@@ -114,3 +116,40 @@ def test_the_pytest_plugin_loads_without_the_mock_extra() -> None:
         "sys.exit(1 if 'starlette' in sys.modules or 'uvicorn' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--port", "99999"],
+        ["--task-seconds", "nan"],
+        ["--task-seconds", "-5"],
+        ["--fault-rate", "2"],
+        ["--fail-rate", "-1"],
+        ["--max-body-bytes", "-1"],
+        ["--max-concurrent", "0"],
+        ["--api-key", "k:-1"],
+    ],
+)
+def test_out_of_range_options_are_usage_errors(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["--port", "0", *args] if args[0] != "--port" else args)
+    assert exit_info.value.code == 2
+    assert f"argument {args[0]}" in capsys.readouterr().err
+
+
+def test_unusable_database_or_address_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli_main(["--port", "0", "--db", str(tmp_path / "missing" / "x.db")]) == 2
+    assert capsys.readouterr().err.startswith("liangxin-mock: cannot open the database")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert cli_main(["--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"liangxin-mock: cannot listen on 127.0.0.1:{port}")
+    assert "Traceback" not in err
