@@ -327,6 +327,19 @@ def check_request_examples(spec: Spec, examples: list[dict[str, Any]]) -> Iterat
             yield f"example {example['name']!r} not embedded in createTask's request examples"
 
 
+def check_undocumented(spec: Spec, request: str, fields: dict[str, Any]) -> Iterator[str]:
+    """The reverse direction: every input field in the spec is documented or marked inferred."""
+    root = schema_ref(request)
+    node = spec.walk(root, "input")
+    if node is None:
+        return
+    for name in sorted(node.schema.get("properties", {})):
+        path = f"input.{name}"
+        field = spec.walk(root, path)
+        if path not in fields and field is not None and "inferred" not in field.marks:
+            yield f"{path} is in the spec but not in the docs (document it or mark it {SOURCE}: inferred)"
+
+
 def check_model_page(spec: Spec, page: dict[str, Any]) -> Iterator[str]:
     model, tag = page["model"], page.get("tag", "doc")
     request = spec.mapping().get(model)
@@ -336,6 +349,7 @@ def check_model_page(spec: Spec, page: dict[str, Any]) -> Iterator[str]:
     if page.get("recovered") is False and not model_marked_inferred(spec, model):
         yield f"page not recovered, but spec does not mark {model} {SOURCE}: inferred"
     yield from check_fields(spec, schema_ref(request), page.get("fields", {}), tag)
+    yield from check_undocumented(spec, request, page.get("fields", {}))
     yield from check_rules(spec, model, page.get("rules", []))
     for status in page.get("statuses", []):
         op = status.get("operation", "createTask")

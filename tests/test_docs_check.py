@@ -49,6 +49,14 @@ def test_unchanged_copy_agrees(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 CASES: list[tuple[str, Mutation, str]] = [
     (
+        "undocumented field",
+        lambda s: schemas(s)["NanoBananaProInput"]["properties"].update(
+            use_google_search_tool={"type": "boolean"}
+        ),
+        "nano-banana-pro: input.use_google_search_tool is in the spec but not in the docs "
+        "(document it or mark it x-liangxin-source: inferred)",
+    ),
+    (
         "drop 21:9",
         lambda s: schemas(s)["SeedreamAspectRatio"]["enum"].remove("21:9"),
         'seedream-v4-5: input.aspect_ratio allowed values: missing "21:9" in spec',
