@@ -11,11 +11,15 @@ import argparse
 import difflib
 import json
 import logging
+import math
 import os
+import shlex
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from datetime import datetime
+from pathlib import Path
 from typing import Any, NoReturn
 
 from rich.console import Console
@@ -34,19 +38,25 @@ from liangxin_client._errors import (
     NotFoundError,
     TaskFailedError,
     TaskTimeoutError,
+    UnexpectedTaskStateError,
 )
+from liangxin_client._inputs import build_create_body
 from liangxin_client._records import TaskRecord, TaskState
 from liangxin_client._tasks import DEFAULT_WAIT_TIMEOUT
 from liangxin_client._version import __version__
 
 EXIT_OK = 0
-EXIT_API_ERROR = 1  # the service answered with an error, or could not be reached
-EXIT_USAGE = 2  # bad arguments or input rejected before sending
+EXIT_API_ERROR = 1  # the service answered with an error or could not be reached, or another
+#                    failure once something was sent (an unknown task state, a failed save)
+EXIT_USAGE = 2  # bad arguments or input rejected before anything was sent
 EXIT_TASK_FAILED = 3  # the task reached `fail`
 EXIT_TIMEOUT = 4  # --timeout passed before the task finished (it goes on)
 EXIT_INTERRUPTED = 130  # Ctrl-C
 
-EXIT_CODES = "0 ok, 1 API error, 2 usage or invalid input, 3 task failed, 4 timed out, 130 Ctrl-C"
+EXIT_CODES = (
+    "0 ok, 1 API or other error after sending, 2 usage or invalid input (nothing sent), "
+    "3 task failed, 4 timed out, 130 Ctrl-C"
+)
 
 DEFAULT_OUT = "liangxin-output"
 
@@ -57,6 +67,10 @@ class UsageError(Exception):
 
 class TaskNotFinishedError(LiangXinError):
     """`download` of a task that has no results yet."""
+
+
+class SaveFailedError(LiangXinError):
+    """The task succeeded but its results could not be saved (exit 1; `download` recovers)."""
 
 
 # -- the parser ---------------------------------------------------------------------------------
@@ -115,6 +129,8 @@ def _timeout(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds, got {text!r}")
     if not value > 0:
         raise argparse.ArgumentTypeError("must be more than 0 seconds")
     return value
@@ -190,6 +206,7 @@ class Run:
         self.stderr = Console(stderr=True, highlight=False, soft_wrap=True)
         self.task_id: str | None = None
         self.base_url: str | None = None
+        self.resume_with = "wait"  # the command that picks the task up again: wait or download
 
     @property
     def json(self) -> bool:
@@ -199,9 +216,12 @@ class Run:
         """A line for humans on stderr."""
         self.stderr.print(message, markup=False)
 
-    def resume_hint(self) -> str:
+    def resume_hint(self, command: str | None = None) -> str:
+        """The command that resumes the task in flight: `wait`, or `download` once it succeeded."""
+        command = command or self.resume_with
         mock = " --mock" if self.args.mock else ""
-        return f"liangxin{mock} wait {self.task_id}"
+        out = f" -o {shlex.quote(self.args.out)}" if command == "download" else ""
+        return f"liangxin{mock} {command} {self.task_id}{out}"
 
 
 def _emit(data: Any) -> None:
@@ -237,6 +257,60 @@ def _parse_inputs(args: argparse.Namespace) -> dict[str, Any]:
     return fields
 
 
+class OutputDir:
+    """`--out`, made ready before anything is sent: created if missing, a directory, writable.
+
+    `discard()` removes the directories it created, for a command that ends before a task exists.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.path = Path(text)
+        self.created: list[Path] = []
+        try:
+            self.created = [p for p in (self.path, *self.path.parents) if not p.exists()]
+            if self.path.exists() and not self.path.is_dir():
+                raise UsageError(f"--out {text!r} is not a directory")
+            self.path.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=".liangxin-probe-", dir=self.path)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            self.discard()
+            raise UsageError(f"cannot write to --out {text!r}: {_os_error(exc)}") from None
+
+    @contextmanager
+    def kept_only_on_success(self) -> Iterator[None]:
+        """Remove the directories made for the results if the block fails (no results to save)."""
+        try:
+            yield
+        except BaseException:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        for path in self.created:  # deepest first; rmdir leaves anything non-empty alone
+            with suppress(OSError):
+                path.rmdir()
+
+
+def _os_error(exc: OSError) -> str:
+    return f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
+
+
+def _save(run: Run, client: LiangXin, record: TaskRecord, out: OutputDir) -> list[Path]:
+    """Save a succeeded task's results; a failure names the task and the `download` to retry."""
+    run.resume_with = "download"
+    try:
+        return client.save(record, out.path)
+    except (OSError, APIError) as exc:
+        reason = _os_error(exc) if isinstance(exc, OSError) else str(exc)
+        raise SaveFailedError(
+            f"task {record.task_id} succeeded but cannot save results to {out.text}: {reason}; "
+            f"retry with `{run.resume_hint('download')}`"
+        ) from exc
+
+
 @contextmanager
 def _client(run: Run) -> Iterator[LiangXin]:
     """A client for the configured service, or for a freshly started embedded mock."""
@@ -244,12 +318,13 @@ def _client(run: Run) -> Iterator[LiangXin]:
     if args.mock:
         if args.base_url or args.api_key:
             raise UsageError("--mock runs its own service: drop --base-url and --api-key")
-        try:
-            with embedded_mock() as (mock_url, mock_key), LiangXin(mock_key, mock_url) as client:
-                run.base_url = mock_url
-                yield client
-        except MockUnavailableError as exc:
-            raise UsageError(str(exc)) from None
+        with ExitStack() as stack:
+            try:
+                mock_url, mock_key = stack.enter_context(embedded_mock())
+            except MockUnavailableError as exc:
+                raise UsageError(str(exc)) from None
+            run.base_url = mock_url
+            yield stack.enter_context(_new_client(mock_key, mock_url))
         return
     api_key = args.api_key or os.environ.get("LIANGXIN_API_KEY")
     if not api_key:
@@ -260,8 +335,16 @@ def _client(run: Run) -> Iterator[LiangXin]:
     if not base_url.startswith(("http://", "https://")):
         raise UsageError(f"base URL must start with http:// or https://, got {base_url!r}")
     run.base_url = base_url
-    with LiangXin(api_key, base_url) as client:
+    with _new_client(api_key, base_url) as client:
         yield client
+
+
+def _new_client(api_key: str, base_url: str) -> LiangXin:
+    """A client; a configuration it rejects is a usage error (nothing was sent)."""
+    try:
+        return LiangXin(api_key, base_url)
+    except LiangXinError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _iso(millis: int | None) -> str | None:
@@ -317,12 +400,15 @@ def cmd_generate(run: Run) -> int:
     args = run.args
     _check_model(args.model)
     fields = _parse_inputs(args)
+    build_create_body(args.model, args.prompt, fields=fields)  # every contract rule, offline
     with _client(run) as client:
-        task = client.tasks.create(args.model, args.prompt, **fields)
-        run.task_id = task.task_id
-        run.note(f"task {task.task_id} created")
-        record = _wait(run, client, task.task_id, args.timeout)
-        paths = client.save(record, args.out)
+        out = OutputDir(args.out)  # before paying for a task whose images could not be saved
+        with out.kept_only_on_success():
+            task = client.tasks.create(args.model, args.prompt, **fields)
+            run.task_id = task.task_id
+            run.note(f"task {task.task_id} created")
+            record = _wait(run, client, task.task_id, args.timeout)
+        paths = _save(run, client, record, out)
     if run.json:
         _emit({**record_json(record), "files": [str(p) for p in paths]})
     else:
@@ -365,15 +451,17 @@ def cmd_download(run: Run) -> int:
     args = run.args
     run.task_id = args.task_id
     with _client(run) as client:
-        record = client.tasks.get(args.task_id)
-        if record.state is TaskState.FAIL:
-            raise TaskFailedError(record.task_id, record.fail_code, record.fail_msg)
-        if record.state is not TaskState.SUCCESS:
-            raise TaskNotFinishedError(
-                f"task {record.task_id} has no results yet (state: {record.raw_state}); "
-                f"run `{run.resume_hint()}` first"
-            )
-        paths = client.save(record, args.out)
+        out = OutputDir(args.out)
+        with out.kept_only_on_success():
+            record = client.tasks.get(args.task_id)
+            if record.state is TaskState.FAIL:
+                raise TaskFailedError(record.task_id, record.fail_code, record.fail_msg)
+            if record.state is not TaskState.SUCCESS:
+                raise TaskNotFinishedError(
+                    f"task {record.task_id} has no results yet (state: {record.raw_state}); "
+                    f"run `{run.resume_hint('wait')}` first"
+                )
+        paths = _save(run, client, record, out)
     if run.json:
         _emit({**record_json(record), "files": [str(p) for p in paths]})
     else:
@@ -414,48 +502,55 @@ def _explain(run: Run, exc: BaseException) -> tuple[int, str]:
         return EXIT_API_ERROR, f"cannot reach {run.base_url}: {exc}"
     if isinstance(exc, AuthenticationError):
         return EXIT_API_ERROR, f"{exc}: check --api-key / LIANGXIN_API_KEY"
-    if isinstance(exc, APIError | TaskNotFinishedError):
-        return EXIT_API_ERROR, str(exc)
-    if isinstance(exc, LiangXinError):  # e.g. a client misconfiguration
-        return EXIT_USAGE, str(exc)
-    if isinstance(exc, OSError):
-        return EXIT_API_ERROR, f"{exc.strerror or exc}" + (
-            f": {exc.filename}" if exc.filename else ""
+    if isinstance(exc, UnexpectedTaskStateError):
+        return EXIT_API_ERROR, (
+            f"task {exc.task_id} is in state {exc.state!r}, which this version of liangxin does "
+            f"not know; `liangxin{' --mock' if run.args.mock else ''} get {exc.task_id}` shows "
+            "the raw record (or upgrade liangxin-client)"
         )
+    if isinstance(exc, LiangXinError):
+        # APIError, a failed save, ...: anything else the library raises comes after sending
+        # (a configuration the client rejects is a UsageError raised by `_new_client`).
+        return EXIT_API_ERROR, str(exc)
+    if isinstance(exc, OSError):
+        return EXIT_API_ERROR, _os_error(exc)
     raise exc
 
 
-def _fail(run: Run, code: int, message: str, kind: str) -> int:
+def _fail(run: Run | None, code: int, message: str, kind: str) -> int:
     line = " ".join(message.split())
     print(f"error: {line}", file=sys.stderr)
-    if run.json:
+    if run is not None and run.json:
         _emit({"error": {"type": kind, "message": line, "exitCode": code, "taskId": run.task_id}})
     return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `liangxin` and `python -m liangxin_client`."""
-    args = build_parser().parse_args(argv)
-    run = Run(args)
-    if not os.environ.get("LIANGXIN_LOG"):
-        # Retries are the library's business; the final outcome is what the user sees.
-        logging.getLogger("stamina").addHandler(logging.NullHandler())
-    try:
-        code: int = args.run(run)
-        return code
+    run: Run | None = None
+    try:  # Ctrl-C is one line at any point, start-up and error reporting included
+        args = build_parser().parse_args(argv)
+        run = Run(args)
+        if not os.environ.get("LIANGXIN_LOG"):
+            # Retries are the library's business; the final outcome is what the user sees.
+            logging.getLogger("stamina").addHandler(logging.NullHandler())
+        try:
+            code: int = args.run(run)
+            return code
+        except BrokenPipeError:
+            # The reader went away (`liangxin models | head`): stop quietly, as the Python docs
+            # advise.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_OK
+        except Exception as exc:
+            code, message = _explain(run, exc)
+            return _fail(run, code, message, type(exc).__name__)
     except KeyboardInterrupt:
-        if run.task_id:
+        if run is not None and run.task_id:
             message = f"interrupted; task {run.task_id} goes on: resume with `{run.resume_hint()}`"
         else:
             message = "interrupted"
         return _fail(run, EXIT_INTERRUPTED, message, "Interrupted")
-    except BrokenPipeError:
-        # The reader went away (`liangxin models | head`): stop quietly, as the Python docs advise.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
-    except Exception as exc:
-        code, message = _explain(run, exc)
-        return _fail(run, code, message, type(exc).__name__)
 
 
 if __name__ == "__main__":

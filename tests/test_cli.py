@@ -13,8 +13,11 @@ import pytest
 from PIL import Image
 
 import liangxin_contract
+from liangxin_client import LiangXin, LiangXinError, UnexpectedTaskStateError
+from liangxin_client._tasks import Tasks
 from liangxin_client.cli import (
     EXIT_API_ERROR,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_TASK_FAILED,
     EXIT_TIMEOUT,
@@ -152,6 +155,10 @@ MISTAKES = {
     "unreachable": (["get", "--api-key", "k", "--base-url", "http://127.0.0.1:9", "t"], EXIT_API_ERROR, "cannot reach"),
     "no-command": ([], EXIT_USAGE, "COMMAND"),
     "bad-timeout": (["wait", "t", "--timeout", "-1"], EXIT_USAGE, "timeout"),
+    "infinite-timeout": (["wait", "t", "--timeout", "inf"], EXIT_USAGE, "finite"),
+    "nan-timeout": (["generate", "-m", "z-image", "--timeout", "nan", "x"], EXIT_USAGE, "finite"),
+    "out-unwritable": (["generate", "--mock", "-m", "z-image", "-o", "/proc/forbidden", "x"], EXIT_USAGE, "/proc/forbidden"),
+    "download-out-unwritable": (["download", "--mock", "task_x_1", "-o", "/proc/forbidden"], EXIT_USAGE, "/proc/forbidden"),
     "unknown-model-listed": (["models", "dall-e"], EXIT_USAGE, "unknown model"),
 }  # fmt: skip
 
@@ -205,3 +212,142 @@ def test_python_dash_m_and_version(cli: CLI) -> None:
     result = cli("--version")
     assert result.returncode == EXIT_OK
     assert result.stdout.startswith("liangxin ")
+
+
+# -- --out is checked before paying; a failed save says how to recover --------------------------
+
+
+def _auth(mock: MockServer) -> list[str]:
+    return ["--base-url", mock.base_url, "--api-key", mock.api_key]
+
+
+@pytest.mark.parametrize("where", ["/proc/forbidden", "a-file"])
+def test_generate_checks_out_before_creating_a_task(
+    liangxin_mock_factory: MockFactory,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    where: str,
+) -> None:
+    mock = liangxin_mock_factory()
+    (tmp_path / "a-file").write_text("not a directory")
+    out = where if where.startswith("/") else str(tmp_path / where)
+    for command in (["generate", "-m", "z-image", "a cat"], ["download", "task_z-image_1"]):
+        assert main([*_auth(mock), *command, "-o", out]) == EXIT_USAGE
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and out in err and len(err.splitlines()) == 1
+    assert mock.tasks() == []  # nothing was created
+    stats = mock.stats()
+    assert (stats["createTask"], stats["keys"][mock.api_key]["recordInfo"]) == (0, 0)
+
+
+def test_out_is_created_but_removed_again_when_there_is_nothing_to_save(
+    liangxin_mock_factory: MockFactory, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    mock = liangxin_mock_factory()
+    out = tmp_path / "new" / "dir"
+    argv = [*_auth(mock), "generate", "-m", "z-image", "-i", "image_size=huge", "-o", str(out)]
+    assert main([*argv, "a cat"]) == EXIT_USAGE
+    assert "image_size" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+    assert main([*_auth(mock), "download", "task_z-image_1", "-o", str(out)]) == EXIT_API_ERROR
+    assert "no task" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_save_names_the_task_and_the_download_to_retry(
+    liangxin_mock_factory: MockFactory,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mock = liangxin_mock_factory()
+    out = tmp_path / "my out"
+
+    def disk_full(self: LiangXin, record: object, directory: object) -> list[Path]:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(LiangXin, "save", disk_full)
+        code = main([*_auth(mock), "generate", "-m", "z-image", "-o", str(out), "a cat"])
+    assert code == EXIT_API_ERROR
+    [task] = mock.tasks()
+    task_id = task["taskId"]
+    [line] = [x for x in capsys.readouterr().err.splitlines() if x.startswith("error:")]
+    assert f"task {task_id} succeeded but cannot save results to {out}" in line
+    assert "No space left on device" in line
+    retry = f"liangxin download {task_id} -o '{out}'"
+    assert retry in line
+
+    assert main([*_auth(mock), "download", task_id, "-o", str(out)]) == EXIT_OK
+    [saved] = capsys.readouterr().out.splitlines()
+    assert Path(saved).parent == out and task_id in saved
+
+
+def test_ctrl_c_while_saving_says_download_not_wait(
+    liangxin_mock_factory: MockFactory,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mock = liangxin_mock_factory()
+
+    def interrupted(self: LiangXin, record: object, directory: object) -> list[Path]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(LiangXin, "save", interrupted)
+    code = main([*_auth(mock), "generate", "-m", "z-image", "-o", str(tmp_path), "a cat"])
+    assert code == EXIT_INTERRUPTED
+    [task] = mock.tasks()
+    err = capsys.readouterr().err
+    assert f"resume with `liangxin download {task['taskId']} -o {tmp_path}`" in err
+    assert " wait " not in err
+
+
+# -- exit 2 only when nothing was sent ----------------------------------------------------------
+
+
+def test_an_unknown_task_state_exits_1_and_points_at_get(
+    liangxin_mock_factory: MockFactory,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mock = liangxin_mock_factory()
+
+    def unknown(self: Tasks, task_id: str, **kwargs: object) -> None:
+        raise UnexpectedTaskStateError(task_id, "queued")
+
+    monkeypatch.setattr(Tasks, "wait", unknown)
+    assert main([*_auth(mock), "wait", "task_z-image_1"]) == EXIT_API_ERROR
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: task task_z-image_1 is in state 'queued'")
+    assert "`liangxin get task_z-image_1` shows the raw record" in err
+    assert "tasks.get()" not in err  # worded for the command line, not the library
+
+
+def test_other_library_errors_after_sending_exit_1(
+    liangxin_mock_factory: MockFactory,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mock = liangxin_mock_factory()
+
+    def odd(self: Tasks, task_id: str) -> None:
+        raise LiangXinError("something odd came back")
+
+    monkeypatch.setattr(Tasks, "get", odd)
+    assert main([*_auth(mock), "get", "task_z-image_1"]) == EXIT_API_ERROR
+    assert "something odd came back" in capsys.readouterr().err
+
+
+# -- Ctrl-C anywhere ----------------------------------------------------------------------------
+
+
+def test_ctrl_c_during_start_up_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("liangxin_client.cli.build_parser", interrupted)
+    assert main(["models"]) == EXIT_INTERRUPTED
+    assert capsys.readouterr().err == "error: interrupted\n"
