@@ -82,6 +82,25 @@ def cross_field_violations(problem: str | None, response: Any, curl: str) -> lis
     return [Violation("liangxin.rules.cross-field", message, curl)]
 
 
+def envelope_violations(response: Any, curl: str) -> list[Violation]:
+    """An error answer must be one of the two documented envelopes. The contract's
+    `ErrorEnvelope` also admits any object (so generated parsers survive a proxy's body); the
+    service itself is held to the documented shapes here."""
+    if response.status_code < 400:
+        return []
+    try:
+        body = response.json()
+    except ValueError:
+        return []  # schemathesis' content-type and schema checks report non-JSON bodies
+    if not spec.schema_errors("TaskLayerError", body) or not spec.schema_errors(
+        "PlatformError", body
+    ):
+        return []
+    text = str(body)[:200]
+    message = f"HTTP {response.status_code} body is in neither documented envelope: {text}"
+    return [Violation("liangxin.error.envelope", message, curl)]
+
+
 def run_case(target: Target, case: AnyCase) -> Any:
     """Send `case` and validate the response; raise `ContractError` naming each broken rule.
 
@@ -106,6 +125,7 @@ def run_case(target: Target, case: AnyCase) -> Any:
     schemas.validate(target, case, response, excluded_checks=excluded)
     curl = schemas.curl_for(target, case, response)
     violations = cross_field_violations(problem, response, curl)
+    violations += envelope_violations(response, curl)
     if op == "getTaskDetails" and response.status_code == 200:
         violations += record_violations(response.json().get("data"), curl=curl)
     fail_if(violations)

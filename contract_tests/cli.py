@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from contract_tests.report import redact
+from contract_tests.report import load_json, redact
 
 PACKAGE = Path(__file__).resolve().parent
 PYTEST_INI = """[pytest]
@@ -72,6 +72,7 @@ def pytest_command(args: argparse.Namespace, scratch: Path, junit: Path, report:
         "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-q", "-rfEs", "--tb=line",
         "--ignore", str(PACKAGE / "selftest"),
         "--junitxml", str(junit), "--conformance-report", str(report),
+        "--conformance-json", str(scratch / "outcomes.json"),
     ]  # fmt: skip
     if args.base_url:
         cmd += ["--base-url", args.base_url]
@@ -128,6 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"liangxin-conformance: {produced.name} was not produced", file=sys.stderr)
                 code = code or 3
         shutil.rmtree(scratch / ".hypothesis", ignore_errors=True)
+        not_run = _skipped(scratch / "outcomes.json")
     verdict = (
         "CONFORMANT"
         if code == 0
@@ -135,5 +137,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if code == 1
         else f"ERROR (pytest exit {code})"
     )
+    if not_run and code in (0, 1):
+        verdict += f" ({not_run} checks not run, e.g. paid-task budget: see the report)"
     print(f"liangxin-conformance: {verdict}")
     return code
+
+
+def _skipped(path: Path) -> int:
+    """How many tests the run skipped (0 when it wrote no outcomes)."""
+    if not path.exists():
+        return 0
+    return sum(o["outcome"] == "skipped" for o in load_json(path)["outcomes"])

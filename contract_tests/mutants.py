@@ -341,7 +341,9 @@ MUTANTS: dict[str, Mutant] = {
         ("schemathesis.content_type_conformance", "liangxin.http.content-type")
     ),
     "callback_wrong_shape": Mutant(("liangxin.callback.schema",)),
-    "msg_missing_in_400": Mutant((SCHEMA, "liangxin.docs.error-example")),
+    "msg_missing_in_400": Mutant(
+        (SCHEMA, "liangxin.docs.error-example", "liangxin.error.envelope")
+    ),
     "server_error_on_valid": Mutant(
         ("schemathesis.not_a_server_error", "schemathesis.positive_data_acceptance")
     ),

@@ -66,6 +66,8 @@ def render_markdown(target: str, outcomes: list[Outcome]) -> str:
     passed = sum(o.outcome == "passed" for o in outcomes)
     skipped = [o for o in outcomes if o.outcome == "skipped"]
     verdict = "**CONFORMANT**" if not failed and outcomes else "**NOT CONFORMANT**"
+    if skipped:
+        verdict += f" ({len(skipped)} checks not run: see Skipped)"
     lines = [
         "# LiangXin conformance report",
         "",

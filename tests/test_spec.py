@@ -216,3 +216,31 @@ def test_lint_flags_a_stale_packaged_copy(
     stale.write_bytes(SPEC_PATH.read_bytes() + b"\n")
     assert spec_lint.main(["--copy", str(stale)]) == 1
     assert f"{stale}: is not a byte-identical copy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "status, body",
+    [
+        (400, {"foo": 1}),
+        (403, {"error": "quota"}),
+        (500, {"code": "E500"}),
+        (429, {}),
+    ],
+)
+def test_generated_parser_survives_an_unrecognized_error_body(status: int, body: object) -> None:
+    """The contract models error bodies so the generated parser cannot crash on JSON it does
+    not recognise (ErrorEnvelope's last branch); the facade maps them to the error tree."""
+    import httpx
+
+    from liangxin_client._generated import AuthenticatedClient
+    from liangxin_client._generated.api.tasks import create_task, get_task_details
+    from liangxin_client._generated.models import SeedreamV45Input, SeedreamV45Request
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(status, json=body))
+    client = AuthenticatedClient(base_url="http://mock", token="k")
+    client.set_httpx_client(httpx.Client(base_url="http://mock", transport=transport))
+    request = SeedreamV45Request(model="seedream-v4-5", input_=SeedreamV45Input(prompt="a"))
+    created = create_task.sync_detailed(client=client, body=request)
+    fetched = get_task_details.sync_detailed(client=client, task_id="t")
+    assert created.status_code == fetched.status_code == status
+    assert created.parsed is not None and created.parsed.to_dict() == body

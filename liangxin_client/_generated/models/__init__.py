@@ -41,6 +41,7 @@ from .seedream_v45_request import SeedreamV45Request
 from .task_layer_error import TaskLayerError
 from .task_record import TaskRecord
 from .task_state import TaskState
+from .unrecognized_error import UnrecognizedError
 from .z_image_image_size import ZImageImageSize
 from .z_image_input import ZImageInput
 from .z_image_request import ZImageRequest
@@ -87,6 +88,7 @@ __all__ = (
     "TaskLayerError",
     "TaskRecord",
     "TaskState",
+    "UnrecognizedError",
     "ZImageImageSize",
     "ZImageInput",
     "ZImageRequest",

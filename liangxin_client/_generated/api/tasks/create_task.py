@@ -20,6 +20,7 @@ from ...models.seedream_v5_lite_request import SeedreamV5LiteRequest
 from ...models.seedream_v45_edit_request import SeedreamV45EditRequest
 from ...models.seedream_v45_request import SeedreamV45Request
 from ...models.task_layer_error import TaskLayerError
+from ...models.unrecognized_error import UnrecognizedError
 from ...models.z_image_request import ZImageRequest
 from ...types import Response
 
@@ -69,7 +70,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> CreateTaskResponse | PlatformError | TaskLayerError | None:
+) -> CreateTaskResponse | PlatformError | TaskLayerError | UnrecognizedError | None:
     if response.status_code == 200:
         response_200 = CreateTaskResponse.from_dict(response.json())
 
@@ -77,7 +78,9 @@ def _parse_response(
 
     if response.status_code == 400:
 
-        def _parse_response_400(data: object) -> PlatformError | TaskLayerError:
+        def _parse_response_400(
+            data: object,
+        ) -> PlatformError | TaskLayerError | UnrecognizedError:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -86,11 +89,19 @@ def _parse_response(
                 return componentsschemas_error_envelope_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+
+                return componentsschemas_error_envelope_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+            componentsschemas_error_envelope_type_2 = UnrecognizedError.from_dict(data)
 
-            return componentsschemas_error_envelope_type_1
+            return componentsschemas_error_envelope_type_2
 
         response_400 = _parse_response_400(response.json())
 
@@ -103,7 +114,9 @@ def _parse_response(
 
     if response.status_code == 403:
 
-        def _parse_response_403(data: object) -> PlatformError | TaskLayerError:
+        def _parse_response_403(
+            data: object,
+        ) -> PlatformError | TaskLayerError | UnrecognizedError:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -112,11 +125,19 @@ def _parse_response(
                 return componentsschemas_error_envelope_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+
+                return componentsschemas_error_envelope_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+            componentsschemas_error_envelope_type_2 = UnrecognizedError.from_dict(data)
 
-            return componentsschemas_error_envelope_type_1
+            return componentsschemas_error_envelope_type_2
 
         response_403 = _parse_response_403(response.json())
 
@@ -124,7 +145,9 @@ def _parse_response(
 
     if response.status_code == 413:
 
-        def _parse_response_413(data: object) -> PlatformError | TaskLayerError:
+        def _parse_response_413(
+            data: object,
+        ) -> PlatformError | TaskLayerError | UnrecognizedError:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -133,11 +156,19 @@ def _parse_response(
                 return componentsschemas_error_envelope_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+
+                return componentsschemas_error_envelope_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+            componentsschemas_error_envelope_type_2 = UnrecognizedError.from_dict(data)
 
-            return componentsschemas_error_envelope_type_1
+            return componentsschemas_error_envelope_type_2
 
         response_413 = _parse_response_413(response.json())
 
@@ -145,7 +176,9 @@ def _parse_response(
 
     if response.status_code == 422:
 
-        def _parse_response_422(data: object) -> PlatformError | TaskLayerError:
+        def _parse_response_422(
+            data: object,
+        ) -> PlatformError | TaskLayerError | UnrecognizedError:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -154,11 +187,19 @@ def _parse_response(
                 return componentsschemas_error_envelope_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+
+                return componentsschemas_error_envelope_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+            componentsschemas_error_envelope_type_2 = UnrecognizedError.from_dict(data)
 
-            return componentsschemas_error_envelope_type_1
+            return componentsschemas_error_envelope_type_2
 
         response_422 = _parse_response_422(response.json())
 
@@ -166,7 +207,9 @@ def _parse_response(
 
     if response.status_code == 429:
 
-        def _parse_response_429(data: object) -> PlatformError | TaskLayerError:
+        def _parse_response_429(
+            data: object,
+        ) -> PlatformError | TaskLayerError | UnrecognizedError:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -175,11 +218,19 @@ def _parse_response(
                 return componentsschemas_error_envelope_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+
+                return componentsschemas_error_envelope_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+            componentsschemas_error_envelope_type_2 = UnrecognizedError.from_dict(data)
 
-            return componentsschemas_error_envelope_type_1
+            return componentsschemas_error_envelope_type_2
 
         response_429 = _parse_response_429(response.json())
 
@@ -187,7 +238,9 @@ def _parse_response(
 
     if response.status_code == 500:
 
-        def _parse_response_500(data: object) -> PlatformError | TaskLayerError:
+        def _parse_response_500(
+            data: object,
+        ) -> PlatformError | TaskLayerError | UnrecognizedError:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -196,11 +249,19 @@ def _parse_response(
                 return componentsschemas_error_envelope_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+
+                return componentsschemas_error_envelope_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+            componentsschemas_error_envelope_type_2 = UnrecognizedError.from_dict(data)
 
-            return componentsschemas_error_envelope_type_1
+            return componentsschemas_error_envelope_type_2
 
         response_500 = _parse_response_500(response.json())
 
@@ -214,7 +275,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[CreateTaskResponse | PlatformError | TaskLayerError]:
+) -> Response[CreateTaskResponse | PlatformError | TaskLayerError | UnrecognizedError]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -237,7 +298,7 @@ def sync_detailed(
     | SeedreamV5LiteEditRequest
     | SeedreamV5LiteRequest
     | ZImageRequest,
-) -> Response[CreateTaskResponse | PlatformError | TaskLayerError]:
+) -> Response[CreateTaskResponse | PlatformError | TaskLayerError | UnrecognizedError]:
     """Create a generation task
 
      Creates a task for one Market model. The body's `model` selects the model and the shape of
@@ -256,7 +317,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CreateTaskResponse | PlatformError | PlatformError | TaskLayerError]
+        Response[CreateTaskResponse | PlatformError | PlatformError | TaskLayerError | UnrecognizedError]
     """
 
     kwargs = _get_kwargs(
@@ -284,7 +345,7 @@ def sync(
     | SeedreamV5LiteEditRequest
     | SeedreamV5LiteRequest
     | ZImageRequest,
-) -> CreateTaskResponse | PlatformError | TaskLayerError | None:
+) -> CreateTaskResponse | PlatformError | TaskLayerError | UnrecognizedError | None:
     """Create a generation task
 
      Creates a task for one Market model. The body's `model` selects the model and the shape of
@@ -303,7 +364,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CreateTaskResponse | PlatformError | PlatformError | TaskLayerError
+        CreateTaskResponse | PlatformError | PlatformError | TaskLayerError | UnrecognizedError
     """
 
     return sync_detailed(
@@ -326,7 +387,7 @@ async def asyncio_detailed(
     | SeedreamV5LiteEditRequest
     | SeedreamV5LiteRequest
     | ZImageRequest,
-) -> Response[CreateTaskResponse | PlatformError | TaskLayerError]:
+) -> Response[CreateTaskResponse | PlatformError | TaskLayerError | UnrecognizedError]:
     """Create a generation task
 
      Creates a task for one Market model. The body's `model` selects the model and the shape of
@@ -345,7 +406,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CreateTaskResponse | PlatformError | PlatformError | TaskLayerError]
+        Response[CreateTaskResponse | PlatformError | PlatformError | TaskLayerError | UnrecognizedError]
     """
 
     kwargs = _get_kwargs(
@@ -371,7 +432,7 @@ async def asyncio(
     | SeedreamV5LiteEditRequest
     | SeedreamV5LiteRequest
     | ZImageRequest,
-) -> CreateTaskResponse | PlatformError | TaskLayerError | None:
+) -> CreateTaskResponse | PlatformError | TaskLayerError | UnrecognizedError | None:
     """Create a generation task
 
      Creates a task for one Market model. The body's `model` selects the model and the shape of
@@ -390,7 +451,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CreateTaskResponse | PlatformError | PlatformError | TaskLayerError
+        CreateTaskResponse | PlatformError | PlatformError | TaskLayerError | UnrecognizedError
     """
 
     return (

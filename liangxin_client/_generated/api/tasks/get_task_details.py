@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.platform_error import PlatformError
 from ...models.record_info_response import RecordInfoResponse
 from ...models.task_layer_error import TaskLayerError
+from ...models.unrecognized_error import UnrecognizedError
 from ...types import UNSET, Response
 
 
@@ -33,7 +34,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PlatformError | TaskLayerError | RecordInfoResponse | None:
+) -> PlatformError | TaskLayerError | UnrecognizedError | RecordInfoResponse | None:
     if response.status_code == 200:
         response_200 = RecordInfoResponse.from_dict(response.json())
 
@@ -41,7 +42,9 @@ def _parse_response(
 
     if response.status_code == 400:
 
-        def _parse_response_400(data: object) -> PlatformError | TaskLayerError:
+        def _parse_response_400(
+            data: object,
+        ) -> PlatformError | TaskLayerError | UnrecognizedError:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -50,11 +53,19 @@ def _parse_response(
                 return componentsschemas_error_envelope_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+
+                return componentsschemas_error_envelope_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+            componentsschemas_error_envelope_type_2 = UnrecognizedError.from_dict(data)
 
-            return componentsschemas_error_envelope_type_1
+            return componentsschemas_error_envelope_type_2
 
         response_400 = _parse_response_400(response.json())
 
@@ -67,7 +78,9 @@ def _parse_response(
 
     if response.status_code == 403:
 
-        def _parse_response_403(data: object) -> PlatformError | TaskLayerError:
+        def _parse_response_403(
+            data: object,
+        ) -> PlatformError | TaskLayerError | UnrecognizedError:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -76,11 +89,19 @@ def _parse_response(
                 return componentsschemas_error_envelope_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+
+                return componentsschemas_error_envelope_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+            componentsschemas_error_envelope_type_2 = UnrecognizedError.from_dict(data)
 
-            return componentsschemas_error_envelope_type_1
+            return componentsschemas_error_envelope_type_2
 
         response_403 = _parse_response_403(response.json())
 
@@ -88,7 +109,9 @@ def _parse_response(
 
     if response.status_code == 404:
 
-        def _parse_response_404(data: object) -> PlatformError | TaskLayerError:
+        def _parse_response_404(
+            data: object,
+        ) -> PlatformError | TaskLayerError | UnrecognizedError:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -97,11 +120,19 @@ def _parse_response(
                 return componentsschemas_error_envelope_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+
+                return componentsschemas_error_envelope_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+            componentsschemas_error_envelope_type_2 = UnrecognizedError.from_dict(data)
 
-            return componentsschemas_error_envelope_type_1
+            return componentsschemas_error_envelope_type_2
 
         response_404 = _parse_response_404(response.json())
 
@@ -109,7 +140,9 @@ def _parse_response(
 
     if response.status_code == 429:
 
-        def _parse_response_429(data: object) -> PlatformError | TaskLayerError:
+        def _parse_response_429(
+            data: object,
+        ) -> PlatformError | TaskLayerError | UnrecognizedError:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -118,11 +151,19 @@ def _parse_response(
                 return componentsschemas_error_envelope_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+
+                return componentsschemas_error_envelope_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+            componentsschemas_error_envelope_type_2 = UnrecognizedError.from_dict(data)
 
-            return componentsschemas_error_envelope_type_1
+            return componentsschemas_error_envelope_type_2
 
         response_429 = _parse_response_429(response.json())
 
@@ -130,7 +171,9 @@ def _parse_response(
 
     if response.status_code == 500:
 
-        def _parse_response_500(data: object) -> PlatformError | TaskLayerError:
+        def _parse_response_500(
+            data: object,
+        ) -> PlatformError | TaskLayerError | UnrecognizedError:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -139,11 +182,19 @@ def _parse_response(
                 return componentsschemas_error_envelope_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+
+                return componentsschemas_error_envelope_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_error_envelope_type_1 = PlatformError.from_dict(data)
+            componentsschemas_error_envelope_type_2 = UnrecognizedError.from_dict(data)
 
-            return componentsschemas_error_envelope_type_1
+            return componentsschemas_error_envelope_type_2
 
         response_500 = _parse_response_500(response.json())
 
@@ -157,7 +208,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PlatformError | TaskLayerError | RecordInfoResponse]:
+) -> Response[PlatformError | TaskLayerError | UnrecognizedError | RecordInfoResponse]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -170,7 +221,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     task_id: str,
-) -> Response[PlatformError | TaskLayerError | RecordInfoResponse]:
+) -> Response[PlatformError | TaskLayerError | UnrecognizedError | RecordInfoResponse]:
     """Get task details
 
      One endpoint for every model. Poll until `data.state` is `success` or `fail`.
@@ -183,7 +234,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PlatformError | PlatformError | TaskLayerError | RecordInfoResponse]
+        Response[PlatformError | PlatformError | TaskLayerError | UnrecognizedError | RecordInfoResponse]
     """
 
     kwargs = _get_kwargs(
@@ -201,7 +252,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     task_id: str,
-) -> PlatformError | TaskLayerError | RecordInfoResponse | None:
+) -> PlatformError | TaskLayerError | UnrecognizedError | RecordInfoResponse | None:
     """Get task details
 
      One endpoint for every model. Poll until `data.state` is `success` or `fail`.
@@ -214,7 +265,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PlatformError | PlatformError | TaskLayerError | RecordInfoResponse
+        PlatformError | PlatformError | TaskLayerError | UnrecognizedError | RecordInfoResponse
     """
 
     return sync_detailed(
@@ -227,7 +278,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     task_id: str,
-) -> Response[PlatformError | TaskLayerError | RecordInfoResponse]:
+) -> Response[PlatformError | TaskLayerError | UnrecognizedError | RecordInfoResponse]:
     """Get task details
 
      One endpoint for every model. Poll until `data.state` is `success` or `fail`.
@@ -240,7 +291,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PlatformError | PlatformError | TaskLayerError | RecordInfoResponse]
+        Response[PlatformError | PlatformError | TaskLayerError | UnrecognizedError | RecordInfoResponse]
     """
 
     kwargs = _get_kwargs(
@@ -256,7 +307,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     task_id: str,
-) -> PlatformError | TaskLayerError | RecordInfoResponse | None:
+) -> PlatformError | TaskLayerError | UnrecognizedError | RecordInfoResponse | None:
     """Get task details
 
      One endpoint for every model. Poll until `data.state` is `success` or `fail`.
@@ -269,7 +320,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PlatformError | PlatformError | TaskLayerError | RecordInfoResponse
+        PlatformError | PlatformError | TaskLayerError | UnrecognizedError | RecordInfoResponse
     """
 
     return (
