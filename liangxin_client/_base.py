@@ -7,6 +7,7 @@ a response lives here or in the modules this one imports.
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import random
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -27,14 +28,17 @@ from liangxin_client._errors import (
     LiangXinError,
 )
 from liangxin_client._inputs import request_summary
-from liangxin_client._logging import configure_from_env, log_request, log_response
-from liangxin_client._retry import RetryPolicy, retry_decision, was_sent
+from liangxin_client._logging import configure_from_env, log_request, log_response, scrub
+from liangxin_client._responses import body_text, request_id
+from liangxin_client._retry import RetryPolicy, retry_decision, unsendable, was_sent
 from liangxin_client._version import user_agent
 
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
+#: The shortest per-request timeout a poll gets near wait()'s deadline (the last look at the task).
+MIN_POLL_TIMEOUT = 0.5
 WAIT_EXP_BASE = 2.0
 # Methods and paths come from the contract, so a path change there reaches the client.
 CREATE_METHOD, CREATE_PATH = liangxin_contract.operation("createTask")
@@ -61,8 +65,20 @@ def _resolve(value: str | None, env: str, what: str, hint: str) -> str:
     return resolved
 
 
+def _check_api_key(key: str) -> str:
+    """The key if it can go in a header as is; never quotes it in the error."""
+    if not all("!" <= ch <= "~" for ch in key):
+        raise LiangXinError(
+            "the API key contains whitespace, control or non-ASCII characters "
+            "(check for a trailing newline or space, e.g. from a file or a copy-paste)"
+        )
+    return key
+
+
 class BaseClient:
     """Configuration and pure request/response logic shared by both clients."""
+
+    _clock: Callable[[], float]  # monotonic seconds; set by the subclasses (tests replace it)
 
     def __init__(
         self,
@@ -74,7 +90,9 @@ class BaseClient:
         default_headers: Mapping[str, str] | None,
     ) -> None:
         configure_from_env()
-        self._api_key = _resolve(api_key, "LIANGXIN_API_KEY", "API key", "api_key=...")
+        self._api_key = _check_api_key(
+            _resolve(api_key, "LIANGXIN_API_KEY", "API key", "api_key=...")
+        )
         self.base_url = _resolve(
             base_url,
             "LIANGXIN_BASE_URL",
@@ -120,10 +138,12 @@ class BaseClient:
         *,
         json: Any = None,
         params: Mapping[str, str] | None = None,
+        timeout: httpx.Timeout | None = None,
     ) -> httpx.Request:
         """A request to a path under base_url, or to an absolute URL (a result file).
 
         Credentials go only to base_url's origin, never to a third-party result host.
+        `timeout` overrides the client's (see `_request_timeout`).
         """
         headers = self._headers  # httpx copies it
         if "://" in url:  # a result file
@@ -134,14 +154,50 @@ class BaseClient:
         else:
             absolute = self.base_url + url
         return http.build_request(
-            method, absolute, json=json, params=params, headers=headers, timeout=self.timeout
+            method,
+            absolute,
+            json=json,
+            params=params,
+            headers=headers,
+            timeout=self.timeout if timeout is None else timeout,
+        )
+
+    def _request_timeout(self, deadline: float | None) -> httpx.Timeout:
+        """The client's timeout, each phase cut to the time left before `deadline` (on _clock).
+
+        Near the deadline a request still gets `MIN_POLL_TIMEOUT`, for one last look.
+        """
+        if deadline is None:
+            return self.timeout
+        left = max(MIN_POLL_TIMEOUT, deadline - self._clock())
+
+        def cap(value: float | None) -> float:
+            return left if value is None else min(value, left)
+
+        t = self.timeout
+        return httpx.Timeout(
+            connect=cap(t.connect), read=cap(t.read), write=cap(t.write), pool=cap(t.pool)
         )
 
     # The first attempt runs bare, outside stamina (whose setup costs ~25 µs per call, a few
     # percent of a loopback round trip); stamina runs attempts 2..max_retries+1, its backoff
     # shifted one step so the schedule is the same as one stamina loop over every attempt.
 
-    def _first_retry_wait(self, exc: APIError, *, submit: bool) -> float | None:
+    def _backoff(self, retry: int) -> float:
+        """The jittered wait before retry number `retry` (1-based); 0 in stamina's test mode."""
+        if stamina.is_testing():
+            return 0.0
+        policy = self.retry_policy
+        jitter = random.uniform(0, policy.wait_jitter)
+        return min(policy.wait_max, policy.wait_initial * WAIT_EXP_BASE ** (retry - 1) + jitter)
+
+    def _past(self, deadline: float | None, wait: float) -> bool:
+        """Would waiting `wait` seconds reach `deadline`? (Then do not retry: wait() decides.)"""
+        return deadline is not None and self._clock() + wait >= deadline
+
+    def _first_retry_wait(
+        self, exc: APIError, *, submit: bool, deadline: float | None = None
+    ) -> float | None:
         """Seconds to wait after a failed first attempt before the retries; None: give up."""
         policy = self.retry_policy
         if policy.max_retries == 0 or not stamina.is_active():
@@ -150,19 +206,26 @@ class BaseClient:
         if decision is False:
             return None
         if stamina.is_testing():
-            return 0.0
-        if decision is True:
-            jitter = random.uniform(0, policy.wait_jitter)
-            return min(policy.wait_max, policy.wait_initial + jitter)
-        return float(decision)
+            wait = 0.0
+        elif decision is True:
+            wait = self._backoff(1)
+        else:
+            wait = float(decision)
+        return None if self._past(deadline, wait) else wait
 
-    def _retry_context(self, *, submit: bool) -> Any:
-        """stamina's retry_context for the retries; iterate it with `for` or `async for`."""
+    def _retry_context(self, *, submit: bool, deadline: float | None = None) -> Any:
+        """stamina's retry_context for the retries; iterate it with `for` or `async for`.
+
+        With a `deadline` (on `_clock`), no retry is made whose wait would reach it.
+        """
         policy = self.retry_policy
+        decide: Callable[[Exception], bool | float] = functools.partial(
+            retry_decision, submit=submit, retry_after_cap=policy.retry_after_cap
+        )
+        if deadline is not None:
+            decide = self._before(deadline, decide)
         return stamina.retry_context(
-            on=functools.partial(
-                retry_decision, submit=submit, retry_after_cap=policy.retry_after_cap
-            ),
+            on=decide,
             attempts=policy.max_retries,
             timeout=None,
             wait_initial=policy.wait_initial * WAIT_EXP_BASE,
@@ -171,22 +234,52 @@ class BaseClient:
             wait_exp_base=WAIT_EXP_BASE,
         )
 
-    def _retrying(self, *, submit: bool) -> Iterator[stamina.Attempt]:
-        return iter(self._retry_context(submit=submit))
+    def _before(
+        self, deadline: float, decide: Callable[[Exception], bool | float]
+    ) -> Callable[[Exception], bool | float]:
+        """`decide`, with each backoff made explicit and any retry past `deadline` refused."""
+        retries = itertools.count(2)  # the first retry's wait is _first_retry_wait's
 
-    def _aretrying(self, *, submit: bool) -> AsyncIterator[stamina.Attempt]:
-        return aiter(self._retry_context(submit=submit))
+        def on(exc: Exception) -> bool | float:
+            decision = decide(exc)
+            if decision is False:
+                return False
+            wait = self._backoff(next(retries)) if decision is True else float(decision)
+            return False if self._past(deadline, wait) else wait
+
+        return on
+
+    def _retrying(
+        self, *, submit: bool, deadline: float | None = None
+    ) -> Iterator[stamina.Attempt]:
+        return iter(self._retry_context(submit=submit, deadline=deadline))
+
+    def _aretrying(
+        self, *, submit: bool, deadline: float | None = None
+    ) -> AsyncIterator[stamina.Attempt]:
+        return aiter(self._retry_context(submit=submit, deadline=deadline))
 
     # -- errors -----------------------------------------------------------------------------
 
     def _transport_error(
         self, exc: httpx.RequestError, submit_body: Mapping[str, Any] | None
     ) -> APIError:
-        """The APIError for an exchange that produced no usable response."""
+        """The APIError for an exchange that produced no usable response.
+
+        The transport's text goes through `scrub`: h11 quotes the header it refuses.
+        """
         try:
             request: httpx.Request | None = exc.request
         except RuntimeError:
             request = None
+        detail = f"{type(exc).__name__}: {scrub(str(exc), self._api_key)}"
+        if unsendable(exc):
+            created = "; no task was created" if submit_body is not None else ""
+            return APIConnectionError(
+                f"the request could not be sent ({detail}); nothing was sent{created}, and it "
+                "was not retried (it would fail the same way: check base_url and default_headers)",
+                request=request,
+            )
         if submit_body is not None and was_sent(exc):
             return AmbiguousSubmitError(
                 f"createTask got no complete answer ({type(exc).__name__}) after the request was "
@@ -197,9 +290,7 @@ class BaseClient:
             )
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(f"request timed out ({type(exc).__name__})", request=request)
-        return APIConnectionError(
-            f"connection error ({type(exc).__name__}: {exc})", request=request
-        )
+        return APIConnectionError(f"connection error ({detail})", request=request)
 
     def _submit_error(self, exc: APIError, submit_body: Mapping[str, Any]) -> APIError:
         """createTask's answer was an error: is it definite, or might a task exist anyway?
@@ -231,6 +322,8 @@ class BaseClient:
     ) -> T:
         """Log the response and parse it; for createTask, turn doubtful errors into ambiguity."""
         log_response(response, self._api_key)
+        if 300 <= response.status_code < 400:
+            raise self._redirect_error(response)
         try:
             return parse(response)
         except APIError as exc:
@@ -240,6 +333,32 @@ class BaseClient:
             if error is exc:
                 raise
             raise error from exc
+
+    def _redirect_error(self, response: httpx.Response) -> APIStatusError:
+        """A 3xx to an API call: definite (nothing was done), and names where base_url should go.
+
+        Redirects are not followed: a POST would be replayed as a GET, or resent to another host.
+        """
+        location = response.headers.get("location")
+        if not location:
+            where = "without a Location header"
+            hint = "check base_url"
+        else:
+            target = str(response.request.url.join(location).copy_with(query=None, fragment=None))
+            sent = str(response.request.url.copy_with(query=None, fragment=None))
+            path = sent[len(self.base_url) :] if sent.startswith(self.base_url) else ""
+            where = f"to {scrub(location, self._api_key)}"
+            if path and target.endswith(path) and len(target) > len(path):
+                hint = f"set base_url to {scrub(target[: -len(path)], self._api_key)}"
+            else:
+                hint = "set base_url to the service's final address"
+        return APIStatusError(
+            f"the service redirected (HTTP {response.status_code}) {where}; {hint} "
+            "(redirects are not followed)",
+            response=response,
+            request_id=request_id(response),
+            body=body_text(response, self._api_key),
+        )
 
     def _log_request(self, request: httpx.Request) -> None:
         log_request(request, self._api_key)

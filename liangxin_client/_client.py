@@ -143,15 +143,17 @@ class LiangXin(BaseClient):
 
     # -- I/O ----------------------------------------------------------------------------------
 
-    def _with_retries(self, once: Callable[[], T], *, submit: bool) -> T:
+    def _with_retries(
+        self, once: Callable[[], T], *, submit: bool, deadline: float | None = None
+    ) -> T:
         try:
             return once()
         except APIError as exc:
-            wait = self._first_retry_wait(exc, submit=submit)
+            wait = self._first_retry_wait(exc, submit=submit, deadline=deadline)
             if wait is None:
                 raise
         time.sleep(wait)
-        for attempt in self._retrying(submit=submit):
+        for attempt in self._retrying(submit=submit, deadline=deadline):
             with attempt:
                 return once()
         raise AssertionError("unreachable")  # pragma: no cover
@@ -165,9 +167,19 @@ class LiangXin(BaseClient):
         json: Any = None,
         params: Mapping[str, str] | None = None,
         submit_body: Mapping[str, Any] | None = None,
+        deadline: float | None = None,
     ) -> T:
+        """One API call with its retries; `deadline` (on `_clock`) bounds both (see wait())."""
+
         def once() -> T:
-            request = self._build(self._http, method, path, json=json, params=params)
+            request = self._build(
+                self._http,
+                method,
+                path,
+                json=json,
+                params=params,
+                timeout=self._request_timeout(deadline),
+            )
             self._log_request(request)
             try:
                 response = self._http.send(request)
@@ -175,15 +187,17 @@ class LiangXin(BaseClient):
                 raise self._transport_error(exc, submit_body) from exc
             return self._handle(response, parse, submit_body)
 
-        return self._with_retries(once, submit=submit_body is not None)
+        return self._with_retries(once, submit=submit_body is not None, deadline=deadline)
 
     def _create(self, body: Mapping[str, Any]) -> Task:
         parse = functools.partial(parse_create_response, secret=self._api_key, model=body["model"])
         return self._call(CREATE_METHOD, CREATE_PATH, parse, json=body, submit_body=body)
 
-    def _get(self, task_id: str) -> TaskRecord:
+    def _get(self, task_id: str, *, deadline: float | None = None) -> TaskRecord:
         parse = functools.partial(parse_record_response, secret=self._api_key, task_id=task_id)
-        return self._call(RECORD_METHOD, RECORD_PATH, parse, params={"taskId": task_id})
+        return self._call(
+            RECORD_METHOD, RECORD_PATH, parse, params={"taskId": task_id}, deadline=deadline
+        )
 
     def save(self, record: TaskRecord, directory: StrPath) -> list[Path]:
         """Download every result of a finished task into `directory`; return the file paths."""
@@ -320,15 +334,17 @@ class AsyncLiangXin(BaseClient):
 
     # -- I/O ----------------------------------------------------------------------------------
 
-    async def _with_retries(self, once: Callable[[], Awaitable[T]], *, submit: bool) -> T:
+    async def _with_retries(
+        self, once: Callable[[], Awaitable[T]], *, submit: bool, deadline: float | None = None
+    ) -> T:
         try:
             return await once()
         except APIError as exc:
-            wait = self._first_retry_wait(exc, submit=submit)
+            wait = self._first_retry_wait(exc, submit=submit, deadline=deadline)
             if wait is None:
                 raise
         await asyncio.sleep(wait)
-        async for attempt in self._aretrying(submit=submit):
+        async for attempt in self._aretrying(submit=submit, deadline=deadline):
             with attempt:
                 return await once()
         raise AssertionError("unreachable")  # pragma: no cover
@@ -342,9 +358,19 @@ class AsyncLiangXin(BaseClient):
         json: Any = None,
         params: Mapping[str, str] | None = None,
         submit_body: Mapping[str, Any] | None = None,
+        deadline: float | None = None,
     ) -> T:
+        """One API call with its retries; `deadline` (on `_clock`) bounds both (see wait())."""
+
         async def once() -> T:
-            request = self._build(self._http, method, path, json=json, params=params)
+            request = self._build(
+                self._http,
+                method,
+                path,
+                json=json,
+                params=params,
+                timeout=self._request_timeout(deadline),
+            )
             self._log_request(request)
             try:
                 response = await self._http.send(request)
@@ -352,15 +378,17 @@ class AsyncLiangXin(BaseClient):
                 raise self._transport_error(exc, submit_body) from exc
             return self._handle(response, parse, submit_body)
 
-        return await self._with_retries(once, submit=submit_body is not None)
+        return await self._with_retries(once, submit=submit_body is not None, deadline=deadline)
 
     async def _create(self, body: Mapping[str, Any]) -> Task:
         parse = functools.partial(parse_create_response, secret=self._api_key, model=body["model"])
         return await self._call(CREATE_METHOD, CREATE_PATH, parse, json=body, submit_body=body)
 
-    async def _get(self, task_id: str) -> TaskRecord:
+    async def _get(self, task_id: str, *, deadline: float | None = None) -> TaskRecord:
         parse = functools.partial(parse_record_response, secret=self._api_key, task_id=task_id)
-        return await self._call(RECORD_METHOD, RECORD_PATH, parse, params={"taskId": task_id})
+        return await self._call(
+            RECORD_METHOD, RECORD_PATH, parse, params={"taskId": task_id}, deadline=deadline
+        )
 
     async def save(self, record: TaskRecord, directory: StrPath) -> list[Path]:
         """Download every result of a finished task into `directory`; return the file paths."""

@@ -263,6 +263,11 @@ class WaitLoop:
         self._deadline = None if timeout is None else self._started + timeout
 
     @property
+    def deadline(self) -> float | None:
+        """When this wait() gives up, on `clock`; None: never."""
+        return self._deadline
+
+    @property
     def last_state(self) -> str | None:
         return self.last.raw_state if self.last else None
 

@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 import httpx
 
+from liangxin_client._logging import scrub
 from liangxin_client._responses import malformed, success_payload
 
 
@@ -168,6 +169,23 @@ def parse_create_response(response: httpx.Response, secret: str | None, model: s
     payload = success_payload(response, secret, "createTask")
     data = payload.get("data")
     task_id = data.get("taskId") if isinstance(data, dict) else None
-    if not isinstance(task_id, str) or not task_id:
-        raise malformed(response, secret, "createTask: the response has no `data.taskId`")
-    return Task(task_id=task_id, model=model)
+    if isinstance(task_id, str) and task_id:
+        return Task(task_id=task_id, model=model)
+    if not isinstance(data, dict):
+        problem = f"has no `data` object (data: {_shown(data)})"
+    elif "taskId" not in data:
+        problem = f"has no `data.taskId` (data: {_shown(data)})"
+    else:  # keep what was sent: it may well be the id of a task that now exists
+        problem = f"has `data.taskId` = {_shown(task_id)}, not a non-empty string"
+    raise malformed(response, secret, scrub(f"createTask: the response {problem}", secret))
+
+
+def _shown(value: Any, limit: int = 300) -> str:
+    """`value` for an error message: its JSON (else repr) and type, truncated."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return f"{text} ({type(value).__name__})"

@@ -4,6 +4,8 @@
 - createTask retries only on 429 and on failures before the request left the machine
   (connect error, connect timeout, pool timeout); any other doubt is an `AmbiguousSubmitError`,
   raised by the caller and never retried.
+- A request httpx refuses to send (an illegal header value, a URL without http(s)://) is never
+  retried by either: it would fail the same way again. It is a plain `APIConnectionError`.
 - Waits are jittered exponential; a Retry-After is honoured up to `RETRY_AFTER_CAP` seconds.
 """
 
@@ -25,8 +27,19 @@ from liangxin_client._errors import (
 
 RETRY_AFTER_CAP = 60.0
 
-#: Transport failures that prove the request was never sent, so even a createTask may be resent.
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+#: Transport failures that prove the request was never sent (so no task can have been created).
+NOT_SENT: tuple[type[httpx.TransportError], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.LocalProtocolError,  # e.g. h11's "Illegal header value", raised before sending
+    httpx.UnsupportedProtocol,  # a URL without http:// or https://
+)
+#: Of those, the ones a resend would only repeat: the request itself cannot be sent.
+UNSENDABLE: tuple[type[httpx.TransportError], ...] = (
+    httpx.LocalProtocolError,
+    httpx.UnsupportedProtocol,
+)
 
 
 @attrs.frozen
@@ -60,10 +73,18 @@ def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time
     return max(0.0, seconds)
 
 
+def _cause(exc: BaseException) -> BaseException | None:
+    return exc.__cause__ if isinstance(exc, APIConnectionError) else exc
+
+
 def was_sent(exc: BaseException) -> bool:
     """False only when the transport error proves the request never left."""
-    cause = exc.__cause__ if isinstance(exc, APIConnectionError) else exc
-    return not isinstance(cause, NOT_SENT)
+    return not isinstance(_cause(exc), NOT_SENT)
+
+
+def unsendable(exc: BaseException) -> bool:
+    """True when httpx refused to send the request at all (resending cannot help)."""
+    return isinstance(_cause(exc), UNSENDABLE)
 
 
 def retry_decision(
@@ -78,6 +99,8 @@ def retry_decision(
             return min(exc.retry_after, retry_after_cap)
         return True
     if isinstance(exc, APIConnectionError):
+        if unsendable(exc):
+            return False
         return not submit or not was_sent(exc)
     if isinstance(exc, InternalServerError):
         return not submit

@@ -94,7 +94,11 @@ class Tasks:
 
         A finished record's duration is remembered per model (`client.durations`) for wait().
         """
-        record = self._client._get(_task_id(task_id))
+        return self._poll(_task_id(task_id), None)
+
+    def _poll(self, task_id: str, deadline: float | None) -> TaskRecord:
+        """get(), its timeout and retries bounded by `deadline` (on the client's clock)."""
+        record = self._client._get(task_id, deadline=deadline)
         self._client.durations.observe(record)
         return record
 
@@ -133,7 +137,7 @@ class Tasks:
             error: Exception | None = None
             loop.sending()
             try:
-                record = self.get(task_id)
+                record = self._poll(task_id, loop.deadline)
             except _TRANSIENT as exc:
                 loop.failed_poll()
                 error = exc
@@ -179,7 +183,11 @@ class AsyncTasks:
 
     async def get(self, task_id: str | Task) -> TaskRecord:
         """The task's current record; see `Tasks.get`."""
-        record = await self._client._get(_task_id(task_id))
+        return await self._poll(_task_id(task_id), None)
+
+    async def _poll(self, task_id: str, deadline: float | None) -> TaskRecord:
+        """get(), its timeout and retries bounded by `deadline`; see `Tasks._poll`."""
+        record = await self._client._get(task_id, deadline=deadline)
         self._client.durations.observe(record)
         return record
 
@@ -199,7 +207,7 @@ class AsyncTasks:
             error: Exception | None = None
             loop.sending()
             try:
-                record = await self.get(task_id)
+                record = await self._poll(task_id, loop.deadline)
             except _TRANSIENT as exc:
                 loop.failed_poll()
                 error = exc

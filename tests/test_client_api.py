@@ -14,6 +14,7 @@ import liangxin_client
 import liangxin_contract
 from liangxin_client import (
     MODEL_INPUTS,
+    AsyncLiangXin,
     InvalidRequestError,
     LiangXin,
     LiangXinError,
@@ -110,6 +111,27 @@ def test_missing_configuration_is_a_clear_error(
     monkeypatch.delenv(missing)
     with pytest.raises(LiangXinError, match=missing):
         LiangXin()
+
+
+SECRET = "sk-secret-0123"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [SECRET + "\n", SECRET + " ", " " + SECRET, "sk-secret 0123", SECRET + "\t", "sk-sécret-0123"],
+)
+def test_an_api_key_that_cannot_go_in_a_header_is_refused_without_quoting_it(
+    monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    for make in (lambda: LiangXin(key, BASE_URL), lambda: AsyncLiangXin(key, BASE_URL)):
+        with pytest.raises(LiangXinError, match="trailing newline") as info:
+            make()
+        assert SECRET not in str(info.value) and "sécret" not in str(info.value)
+    monkeypatch.setenv("LIANGXIN_API_KEY", key)
+    with pytest.raises(LiangXinError, match="whitespace"):
+        LiangXin(base_url=BASE_URL)
+    with LiangXin(SECRET, BASE_URL) as client, pytest.raises(LiangXinError, match="whitespace"):
+        client.with_options(api_key=key)
 
 
 def test_timeouts_are_finite_by_default() -> None:

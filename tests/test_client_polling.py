@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 from client_support import (
+    KEY,
     TASK_ID,
     FakeClock,
     Recorder,
@@ -17,9 +20,11 @@ from client_support import (
     envelope,
     no_retry_waits,
     record_data,
+    silent_server,
 )
 
 from liangxin_client import (
+    AsyncLiangXin,
     DurationStats,
     LiangXin,
     PollSchedule,
@@ -33,7 +38,10 @@ from liangxin_client import (
 from liangxin_client._polling import ServerClock, WaitLoop
 from liangxin_client._records import record_from_data
 
-__all__ = ["no_retry_waits"]
+__all__ = ["no_retry_waits", "silent_server"]
+
+if TYPE_CHECKING:
+    from client_support import SilentServer
 
 
 MODEL = "seedream-v4-5"
@@ -252,6 +260,45 @@ def test_async_wait_times_out() -> None:
     with pytest.raises(TaskTimeoutError):
         asyncio.run(run())
     assert sum(clock.sleeps) == pytest.approx(5)
+
+
+def test_each_poll_times_out_within_the_time_left() -> None:
+    read_timeouts: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        read_timeouts.append(request.extensions["timeout"]["read"])
+        return answer("generating")
+
+    clock = FakeClock()
+    with client_for(handler, timeout=30.0) as client:
+        use_fake_time(client, clock)
+        with pytest.raises(TaskTimeoutError):
+            client.tasks.wait(TASK_ID, timeout=10)
+        client.tasks.get(TASK_ID)  # outside wait(): the client's own timeout
+    assert read_timeouts[0] == 10 and read_timeouts[-1] == 30
+    assert all(t <= 10 for t in read_timeouts[:-1]) and min(read_timeouts) < 1
+
+
+def test_wait_against_a_hung_server_stops_at_its_deadline(silent_server: SilentServer) -> None:
+    started = time.monotonic()
+    with LiangXin(KEY, silent_server.url) as client, pytest.raises(TaskTimeoutError) as info:
+        client.tasks.wait(TASK_ID, timeout=2)
+    assert time.monotonic() - started < 10  # generous: it used to take 92 s
+    assert info.value.task_id == TASK_ID and info.value.last_state is None
+
+
+def test_async_wait_against_a_hung_server_stops_at_its_deadline(
+    silent_server: SilentServer,
+) -> None:
+    async def run() -> None:
+        async with AsyncLiangXin(KEY, silent_server.url) as client:
+            await client.tasks.wait(TASK_ID, timeout=2)
+
+    started = time.monotonic()
+    with pytest.raises(TaskTimeoutError) as info:
+        asyncio.run(run())
+    assert time.monotonic() - started < 10
+    assert info.value.task_id == TASK_ID and info.value.last_state is None
 
 
 # -- age-based and learned schedules --------------------------------------------------------------

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import email.utils
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 from client_support import (
+    BASE_URL,
+    KEY,
     TASK_ID,
     AfterSend,
     MockFactory,
@@ -15,11 +18,14 @@ from client_support import (
     envelope,
     no_retry_waits,
     record_data,
+    silent_server,
 )
 
 from liangxin_client import (
     AmbiguousSubmitError,
     APIConnectionError,
+    APIError,
+    APIStatusError,
     APITimeoutError,
     InternalServerError,
     LiangXin,
@@ -29,7 +35,10 @@ from liangxin_client import (
 from liangxin_client._retry import RETRY_AFTER_CAP, parse_retry_after, retry_decision
 from liangxin_mock import MockServer
 
-__all__ = ["no_retry_waits"]
+if TYPE_CHECKING:
+    from client_support import SilentServer
+
+__all__ = ["no_retry_waits", "silent_server"]
 
 pytestmark = pytest.mark.usefixtures("no_retry_waits")
 
@@ -98,6 +107,8 @@ def test_retry_decision_429_honours_retry_after_with_a_cap(submit: bool) -> None
         (httpx.WriteError("x"), True, False),
         (httpx.RemoteProtocolError("x"), True, False),
         (httpx.ReadError("x"), True, False),
+        (httpx.LocalProtocolError("Illegal header value"), False, False),
+        (httpx.UnsupportedProtocol("no scheme"), False, False),
     ],
 )
 def test_retry_decision_transport_errors(
@@ -194,6 +205,95 @@ def test_max_retries_bounds_the_attempts() -> None:
     with client_for(seen, max_retries=0) as client, pytest.raises(APITimeoutError):
         client.tasks.get(TASK_ID)
     assert len(seen.requests) == 1
+
+
+# -- requests that never left, and answers that are definite ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        httpx.LocalProtocolError(f"Illegal header value b'Bearer {KEY}'"),
+        httpx.UnsupportedProtocol("Request URL is missing an 'http://' or 'https://' protocol."),
+    ],
+)
+def test_a_request_httpx_refuses_to_send_is_not_sent_not_retried_never_ambiguous(
+    error: httpx.TransportError,
+) -> None:
+    for call in ("create", "get"):
+        seen = Recorder(error, CREATED)
+        with client_for(seen, max_retries=5) as client, pytest.raises(APIConnectionError) as info:
+            if call == "create":
+                client.tasks.create("z-image", "x")
+            else:
+                client.tasks.get(TASK_ID)
+        assert type(info.value) is APIConnectionError, call
+        assert len(seen.requests) == 1, call
+        assert "nothing was sent" in str(info.value) and KEY not in str(info.value)
+
+
+def test_transport_error_text_never_quotes_the_api_key() -> None:
+    seen = Recorder(httpx.ReadError(f"peer rejected Authorization: Bearer {KEY}"))
+    with client_for(seen, max_retries=0) as client, pytest.raises(APIConnectionError) as info:
+        client.tasks.get(TASK_ID)
+    assert KEY not in str(info.value) and "***" in str(info.value)
+
+
+def test_real_unsendable_requests_are_clear_not_sent_errors(silent_server: SilentServer) -> None:
+    # h11 refuses a header value with a newline before sending anything.
+    bad_header = LiangXin(KEY, silent_server.url, default_headers={"X-Note": "a\n"})
+    no_scheme = LiangXin(KEY, "api.liangxin.test")
+    for client in (bad_header, no_scheme):
+        with client, pytest.raises(APIConnectionError) as info:
+            client.tasks.create("z-image", "x")
+        assert type(info.value) is APIConnectionError
+        assert "no task was created" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("location", "hint"),
+    [
+        ("https://api.liangxin.test/api/v1/jobs/{op}", "set base_url to https://api.liangxin.test"),
+        ("/login", "set base_url to the service's final address"),
+        (None, "without a Location header"),
+    ],
+)
+def test_a_redirect_is_a_definite_error_naming_where_it_points(
+    location: str | None, hint: str
+) -> None:
+    for op in ("createTask", "recordInfo"):
+        headers = {} if location is None else {"location": location.format(op=op)}
+        seen = Recorder(httpx.Response(301, headers=headers, text="Moved"), CREATED)
+        http = httpx.Client(transport=httpx.MockTransport(seen))
+        plain = BASE_URL.replace("https://", "http://")
+        with (
+            LiangXin(KEY, plain, http_client=http) as client,
+            pytest.raises(APIStatusError) as info,
+        ):
+            if op == "createTask":
+                client.tasks.create("z-image", "x")
+            else:
+                client.tasks.get(TASK_ID)
+        assert type(info.value) is APIStatusError, op
+        assert info.value.status_code == 301 and hint in str(info.value), str(info.value)
+        assert "redirected" in str(info.value) and len(seen.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "shown"),
+    [
+        ({"taskId": 1777600000123}, "1777600000123 (int)"),
+        ({"taskId": ""}, '"" (str)'),
+        ({"id": "task_x_1"}, '"id": "task_x_1"'),
+        ("task_x_1", '"task_x_1" (str)'),
+    ],
+)
+def test_an_unusable_task_id_is_shown_in_the_message(data: object, shown: str) -> None:
+    seen = Recorder(httpx.Response(200, json=envelope(data)))
+    with client_for(seen) as client, pytest.raises(AmbiguousSubmitError) as info:
+        client.tasks.create("z-image", "x")
+    assert shown in info.value.message
+    assert isinstance(info.value.__cause__, APIError) and shown in info.value.__cause__.message
 
 
 # -- against the mock: the per-key count of accepted createTask calls ------------------------------
