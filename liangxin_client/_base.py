@@ -10,6 +10,7 @@ import functools
 import itertools
 import os
 import random
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -29,6 +30,7 @@ from liangxin_client._errors import (
 )
 from liangxin_client._inputs import request_summary
 from liangxin_client._logging import configure_from_env, log_request, log_response, scrub
+from liangxin_client._polling import DurationStats, ServerClock
 from liangxin_client._responses import body_text, request_id
 from liangxin_client._retry import RetryPolicy, retry_decision, unsendable, was_sent
 from liangxin_client._version import user_agent
@@ -112,6 +114,16 @@ class BaseClient:
         }
         self.default_headers = dict(default_headers or {})
         self._headers.update(self.default_headers)
+        self._clock: Callable[[], float] = time.monotonic
+        self._wall: Callable[[], float] = time.time
+        self.durations = DurationStats()
+        self._server_clock = ServerClock()
+
+    def _share_learning(self, copy: BaseClient) -> None:
+        """Let a with_options() copy share what this client learned about task durations."""
+        copy.durations = self.durations
+        if copy.base_url == self.base_url:  # another server keeps a clock of its own
+            copy._server_clock = self._server_clock
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"

@@ -25,7 +25,6 @@ from liangxin_client._base import (
 from liangxin_client._download import CHUNK_SIZE, PartFile, download_error, file_name
 from liangxin_client._errors import APIError
 from liangxin_client._inputs import ModelInput
-from liangxin_client._polling import DurationStats, ServerClock
 from liangxin_client._records import Task, TaskRecord, parse_create_response, parse_record_response
 from liangxin_client._results import AsyncGenerationResult, GenerationResult, StrPath
 from liangxin_client._tasks import DEFAULT_WAIT_TIMEOUT, AsyncTasks, OnUpdate, Tasks
@@ -62,10 +61,6 @@ class LiangXin(BaseClient):
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client(timeout=self.timeout)
         self._sleep: Callable[[float], None] = time.sleep
-        self._clock: Callable[[], float] = time.monotonic
-        self._wall: Callable[[], float] = time.time
-        self.durations = DurationStats()
-        self._server_clock = ServerClock()
         self.tasks = Tasks(self)
 
     def with_options(
@@ -88,9 +83,7 @@ class LiangXin(BaseClient):
             ),
             http_client=self._http,
         )
-        copy.durations = self.durations
-        if copy.base_url == self.base_url:  # another server keeps a clock of its own
-            copy._server_clock = self._server_clock
+        self._share_learning(copy)
         return copy
 
     def close(self) -> None:
@@ -257,10 +250,6 @@ class AsyncLiangXin(BaseClient):
             http_client if http_client is not None else httpx.AsyncClient(timeout=self.timeout)
         )
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-        self._clock: Callable[[], float] = time.monotonic
-        self._wall: Callable[[], float] = time.time
-        self.durations = DurationStats()
-        self._server_clock = ServerClock()
         self.tasks = AsyncTasks(self)
 
     def with_options(
@@ -283,9 +272,7 @@ class AsyncLiangXin(BaseClient):
             ),
             http_client=self._http,
         )
-        copy.durations = self.durations
-        if copy.base_url == self.base_url:  # another server keeps a clock of its own
-            copy._server_clock = self._server_clock
+        self._share_learning(copy)
         return copy
 
     async def close(self) -> None:
