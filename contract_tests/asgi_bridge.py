@@ -46,9 +46,10 @@ class SessionLifespan:
     """Runs the wrapped app's lifespan once for the whole session.
 
     schemathesis ends an ASGI app's lifespan after every test and starts it again on the next
-    request; the mock closes its store on shutdown, so the suite gives schemathesis this wrapper:
-    the first startup starts the inner app, later startups and shutdowns are acknowledged only,
-    and `close()` ends the inner lifespan once at the end of the session.
+    request; an app's background work (the mock's ticker that advances tasks and delivers
+    callbacks) would stop and restart at every test. So the suite gives schemathesis this
+    wrapper: the first startup starts the inner app, later startups and shutdowns are
+    acknowledged only, and `close()` ends the inner lifespan once at the end of the session.
     """
 
     def __init__(self, app: Any) -> None:
