@@ -400,7 +400,7 @@ def create_app(config: MockConfig) -> Starlette:
     routes = [
         _route("/api/v1/jobs/createTask", {"POST": create_task}),
         _route("/api/v1/jobs/recordInfo", {"GET": record_info}),
-        _route("/files/{task_id}/{name}", {"GET": result_file}),
+        _route("/files/{task_id}/{name}", {"GET": result_file, "HEAD": result_file}),
         _route("/openapi.json", {"GET": openapi_json}),
         _route("/openapi.yaml", {"GET": openapi_yaml}),
         _route("/__mock__/tasks", {"GET": mock_tasks}),

@@ -104,4 +104,7 @@ def render_for(model: str, body: dict[str, Any]) -> bytes:
     payload = body.get("input")
     payload = payload if isinstance(payload, dict) else {}
     size = image_size(requested_ratio(model, payload))
-    return render_png(size, str(payload.get("prompt", "")), payload.get("seed"))
+    seed = payload.get("seed")
+    if isinstance(seed, float) and seed.is_integer():
+        seed = int(seed)  # JSON 3.0 is the integer 3, so the same image
+    return render_png(size, str(payload.get("prompt", "")), seed)

@@ -131,6 +131,19 @@ def test_images_are_deterministic_from_prompt_and_seed(liangxin_mock_factory: Fa
     assert pngs[0] == pngs[1] != pngs[2]
 
 
+def test_seed_written_as_3_0_is_the_seed_3(liangxin_mock_factory: Factory) -> None:
+    server = liangxin_mock_factory(task_seconds=0)
+    pngs = []
+    with _client(server) as c:
+        for seed in (3, 3.0, 4):
+            body = {"model": "seedream-v4-5", "input": {"prompt": "p", "seed": seed}}
+            url = json.loads(_wait(c, _create(c, body))["resultJson"])["resultUrls"][0]
+            pngs.append(httpx.get(url).content)
+            head = httpx.head(url)
+            assert head.status_code == 200 and head.headers["content-type"] == "image/png"
+    assert pngs[0] == pngs[1] != pngs[2]
+
+
 def test_result_file_is_404_before_success(liangxin_mock_factory: Factory) -> None:
     server = liangxin_mock_factory(task_seconds=600)
     with _client(server) as c:
