@@ -409,6 +409,11 @@ def cmd_generate(run: Run) -> int:
             run.note(f"task {task.task_id} created")
             record = _wait(run, client, task.task_id, args.timeout)
         paths = _save(run, client, record, out)
+    return _print_saved(run, record, paths)
+
+
+def _print_saved(run: Run, record: TaskRecord, paths: list[Path]) -> int:
+    """The saved files on stdout: one path a line, or the record plus `files` with --json."""
     if run.json:
         _emit({**record_json(record), "files": [str(p) for p in paths]})
     else:
@@ -462,11 +467,7 @@ def cmd_download(run: Run) -> int:
                     f"run `{run.resume_hint('wait')}` first"
                 )
         paths = _save(run, client, record, out)
-    if run.json:
-        _emit({**record_json(record), "files": [str(p) for p in paths]})
-    else:
-        print("\n".join(str(p) for p in paths))
-    return EXIT_OK
+    return _print_saved(run, record, paths)
 
 
 def cmd_models(run: Run) -> int:
