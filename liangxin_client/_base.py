@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 import httpx
 import stamina
 
-import liangxin_contract
 from liangxin_client._errors import (
     AmbiguousSubmitError,
     APIConnectionError,
@@ -28,6 +27,8 @@ from liangxin_client._errors import (
     InternalServerError,
     LiangXinError,
 )
+from liangxin_client._generated.api.tasks import create_task, get_task_details
+from liangxin_client._generated.models import ZImageInput, ZImageRequest
 from liangxin_client._inputs import request_summary
 from liangxin_client._logging import configure_from_env, log_request, log_response, scrub
 from liangxin_client._polling import DurationStats, ServerClock
@@ -42,9 +43,18 @@ DEFAULT_MAX_RETRIES = 2
 #: The shortest per-request timeout a poll gets near wait()'s deadline (the last look at the task).
 MIN_POLL_TIMEOUT = 0.5
 WAIT_EXP_BASE = 2.0
-# Methods and paths come from the contract, so a path change there reaches the client.
-CREATE_METHOD, CREATE_PATH = liangxin_contract.operation("createTask")
-RECORD_METHOD, RECORD_PATH = liangxin_contract.operation("getTaskDetails")
+
+
+def _endpoint(kwargs: Mapping[str, Any]) -> tuple[str, str]:
+    return str(kwargs["method"]).upper(), str(kwargs["url"])
+
+
+# Methods and paths come from the generated core (regenerated from the contract), so a path
+# change reaches the client without parsing the spec at import time.
+CREATE_METHOD, CREATE_PATH = _endpoint(
+    create_task._get_kwargs(body=ZImageRequest(model="z-image", input_=ZImageInput(prompt="-")))
+)
+RECORD_METHOD, RECORD_PATH = _endpoint(get_task_details._get_kwargs(task_id="-"))
 
 _HOW_TO_CHECK = (
     "It was NOT resent, to avoid paying twice. Before retrying, check whether the task exists: "

@@ -55,13 +55,3 @@ def input_schema(model: str) -> dict[str, Any]:
     ref: str = schemas[request_schema_name(model)]["properties"]["input"]["$ref"]
     schema: dict[str, Any] = schemas[ref.rsplit("/", 1)[-1]]
     return schema
-
-
-@cache
-def operation(operation_id: str) -> tuple[str, str]:
-    """(HTTP method, path) of the contract's operation `operation_id` (KeyError if unknown)."""
-    for path, item in load_spec()["paths"].items():
-        for method, op in item.items():
-            if isinstance(op, dict) and op.get("operationId") == operation_id:
-                return method.upper(), path
-    raise KeyError(operation_id)
