@@ -10,6 +10,7 @@ BENCHMARKS = {
     "client": "bench.bench_client",
     "callbacks": "bench.bench_callbacks",
     "mock-fill": "bench.bench_mock_fill",
+    "many": "bench.bench_many",
 }
 
 
