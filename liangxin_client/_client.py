@@ -7,7 +7,7 @@ import functools
 import itertools
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -33,6 +33,13 @@ from liangxin_client._limits import (
     AsyncSubmitWindow,
     SubmitSlot,
     SubmitWindow,
+)
+from liangxin_client._many import (
+    DEFAULT_MANY_CONCURRENCY,
+    AsyncManyRun,
+    ManyRequest,
+    ManyRun,
+    work_items,
 )
 from liangxin_client._records import Task, TaskRecord, parse_create_response, parse_record_response
 from liangxin_client._results import AsyncGenerationResult, GenerationResult, StrPath
@@ -157,6 +164,32 @@ class LiangXin(BaseClient):
             record = self.tasks.wait(task, timeout=timeout, on_update=on_update)
         paths = self.save(record, download_to) if download_to is not None else []
         return GenerationResult(record, tuple(paths), saver=self.save)
+
+    def generate_many(
+        self,
+        requests: Iterable[ManyRequest],
+        *,
+        concurrency: int = DEFAULT_MANY_CONCURRENCY,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        download_to: StrPath | None = None,
+        validate: bool = True,
+    ) -> ManyRun:
+        """Generate many images; iterate the result for one `GenerateOutcome` per request.
+
+        `requests` (read lazily) are typed inputs or mappings (`{"model", "prompt", fields...}`
+        or a createTask body). Up to `concurrency` tasks are in flight (worker threads), fewer
+        when the service answers 429. Outcomes come as tasks finish, each with its `index`;
+        one failure never stops the rest; a 403 on a createTask stops new submissions (the
+        rest are `not_submitted`) while the tasks already accepted finish. `timeout` is each
+        task's wait; `download_to` saves each result as it finishes.
+        """
+        return ManyRun(
+            self,
+            work_items(requests, validate),
+            concurrency=concurrency,
+            timeout=timeout,
+            download_to=download_to,
+        )
 
     @contextmanager
     def _submit_slot(self) -> Iterator[SubmitSlot]:
@@ -407,6 +440,24 @@ class AsyncLiangXin(BaseClient):
             record = await self.tasks.wait(task, timeout=timeout, on_update=on_update)
         paths = await self.save(record, download_to) if download_to is not None else []
         return AsyncGenerationResult(record, tuple(paths), saver=self.save)
+
+    def generate_many(
+        self,
+        requests: Iterable[ManyRequest],
+        *,
+        concurrency: int = DEFAULT_MANY_CONCURRENCY,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        download_to: StrPath | None = None,
+        validate: bool = True,
+    ) -> AsyncManyRun:
+        """Generate many images; `async for` the result; see `LiangXin.generate_many`."""
+        return AsyncManyRun(
+            self,
+            work_items(requests, validate),
+            concurrency=concurrency,
+            timeout=timeout,
+            download_to=download_to,
+        )
 
     @asynccontextmanager
     async def _submit_slot(self) -> AsyncIterator[SubmitSlot]:
