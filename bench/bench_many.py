@@ -14,41 +14,17 @@ import asyncio
 import collections
 import logging
 import os
-import re
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
-from bench.bench_mock import machine
+from bench.bench_mock import machine, mock_process
 from liangxin_client import AsyncLiangXin, LiangXin
 from liangxin_client._limits import DEFAULT_MAX_IN_FLIGHT
 
 KEY = "bench-key"
-
-
-@contextmanager
-def mock_process(*options: str) -> Iterator[str]:
-    """Start liangxin-mock with `options` in a subprocess; yield its base URL."""
-    command = [sys.executable, "-m", "liangxin_mock", "--port", "0", "--api-key", KEY, *options]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            match = re.search(r"listening on (http://\S+)", line)
-            if match:
-                yield match[1]
-                break
-        else:
-            raise RuntimeError("the mock did not start")
-    finally:
-        proc.terminate()
-        proc.wait(30)
 
 
 def mock_stats(url: str) -> dict[str, Any]:
@@ -101,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         ideal = args.task_seconds
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
-    with mock_process(*options) as url:
+    with mock_process(*options, key=KEY) as url:
         start = time.perf_counter()
         if args.mode == "async":
             outcomes = asyncio.run(_run_async(url, args.calls, args.max_in_flight))

@@ -9,13 +9,12 @@ one keep-alive connection, then C concurrent asyncio tasks.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sqlite3
 import tempfile
 import time
 from pathlib import Path
 
-from bench.bench_mock import KEY, _concurrent, _sequential, machine, mock_process
+from bench.bench_mock import KEY, machine, measure
 from liangxin_mock.store import Store
 
 _INSERT = (
@@ -55,18 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(f"machine: {machine()}")
     print(f"requests per phase: {args.requests}; concurrency: {args.concurrency}; file database")
-    header = f"{'stored':>8} {'mode':<14} {'createTask/s':>13} {'recordInfo/s':>13}"
+    header = f"{'stored':<10} {'mode':<14} {'createTask/s':>13} {'recordInfo/s':>13}"
     print(header)
     for size in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
             db = str(Path(tmp) / "fill.db")
             prefill(db, size)
-            with mock_process(db) as url:
-                _sequential(url, 50)  # warm up
-                seq = _sequential(url, args.requests)
-                conc = asyncio.run(_concurrent(url, args.requests, args.concurrency))
-        print(f"{size:>8} {'sequential':<14} {seq[0]:>13.0f} {seq[1]:>13.0f}")
-        print(
-            f"{size:>8} {f'concurrent x{args.concurrency}':<14} {conc[0]:>13.0f} {conc[1]:>13.0f}"
-        )
+            measure(f"{size:>8}", db, args.requests, args.concurrency)
     return 0

@@ -319,6 +319,8 @@ class AsyncManyRun:
                         exhausted = True
                     elif isinstance(item, GenerateOutcome):
                         yield item
+                    elif item.task_id is None and self._stop.stopped:
+                        yield _not_submitted(item, self._stop)
                     else:
                         pending.add(asyncio.create_task(self._one(item)))
                 if not pending:
