@@ -11,6 +11,7 @@ BENCHMARKS = {
     "callbacks": "bench.bench_callbacks",
     "mock-fill": "bench.bench_mock_fill",
     "many": "bench.bench_many",
+    "batch": "bench.bench_batch",
 }
 
 

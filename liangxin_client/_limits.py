@@ -10,8 +10,9 @@ The submit window bounds the createTask calls in flight — for `generate()` and
 a task counts from its createTask until its wait ends, which is what a service's per-key
 concurrency limit counts. It is open (unbounded) until the service answers a createTask with 429;
 then it closes to `DECREASE` × the tasks this client has running (multiplicative decrease, at
-most once per `DECREASE_SPACING` seconds), and each accepted createTask widens it by one
-(additive increase) — so a batch settles at the rate the service allows instead of hammering it.
+most once per `DECREASE_SPACING` seconds), and each accepted createTask widens it by 1 / window,
+i.e. by one task per window's worth of accepted tasks (additive increase, as TCP's congestion
+avoidance) — so a batch settles at the rate the service allows instead of hammering it.
 """
 
 from __future__ import annotations
@@ -78,9 +79,9 @@ class Window:
         self.limit = max(1.0, math.floor(running * DECREASE))
 
     def succeeded(self) -> None:
-        """A createTask was accepted: widen the window by one."""
+        """A createTask was accepted: widen the window by 1 / window (one per window's worth)."""
         if not math.isinf(self.limit):
-            self.limit += 1
+            self.limit += 1 / self.limit
 
 
 class SubmitWindow:

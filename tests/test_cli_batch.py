@@ -7,6 +7,7 @@ import json
 import os
 import random
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -337,3 +338,23 @@ def test_liangxin_wait_starts_from_the_saved_durations(
     assert seen[0][:3] == [4.0, 4.1, 3.9]
     saved = json.loads((tmp_path / "cache" / "durations.json").read_text())
     assert len(saved[batch.mock.base_url]["z-image"]) == 4  # and what it learned is kept
+
+
+def test_callback_mode_serves_one_receiver_for_the_whole_batch(
+    liangxin_mock_factory: Factory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mock = liangxin_mock_factory(task_seconds=1.0, allow_http_callbacks=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    source = write_rows(tmp_path / "rows.jsonl", 8)
+    code = main(
+        ["--base-url", mock.base_url, "--api-key", mock.api_key, "batch", str(source),
+         "-m", "z-image", "-o", str(tmp_path / "out"),
+         "--callback-url", f"http://127.0.0.1:{port}/cb", "--listen", f"127.0.0.1:{port}"]
+    )  # fmt: skip
+    assert code == EXIT_OK, capsys.readouterr().err
+    callbacks = mock.callbacks()
+    assert len(callbacks) == 8 and all(c["state"] == "delivered" for c in callbacks)
+    # One read when the task is new, one when its callback arrives (polls every 15 s otherwise).
+    assert mock.stats()["recordInfo"] <= 2 * 8
