@@ -233,7 +233,7 @@ def test_ctrl_c_stops_submitting_says_how_to_resume_and_loses_nothing(tmp_path: 
 
 @pytest.mark.slow
 def test_sigkill_at_random_moments_then_resume_pays_once_per_row(tmp_path: Path) -> None:
-    rows = 80
+    rows = 100
     source = write_rows(tmp_path / "rows.jsonl", rows)
     journal = tmp_path / "liangxin-output" / "rows.journal.sqlite"
     rng = random.Random(12)
@@ -256,7 +256,7 @@ def test_sigkill_at_random_moments_then_resume_pays_once_per_row(tmp_path: Path)
                     if now - before:
                         break
                 time.sleep(0.01)
-            time.sleep(rng.uniform(0, 0.6))
+            time.sleep(rng.uniform(0, 0.4))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 kills += 1
