@@ -33,7 +33,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from liangxin_client._client import AsyncLiangXin
-from liangxin_client._durations_file import durations_key, load_durations, save_durations
 from liangxin_client._errors import InvalidRequestError
 from liangxin_client._journal import FINAL, Journal, JournalError
 from liangxin_client._many import (
@@ -557,7 +556,7 @@ def cmd_batch(run: Run) -> int:
                 timeout=sync_client.timeout,
                 max_retries=sync_client.max_retries,
             )
-            load_durations(client.durations, durations_key(run))
+            client.durations = sync_client.durations  # loaded and saved by cli._client
             progress = BatchProgress(run.stderr, len(bodies), final, _estimate(client, bodies))
             started = time.monotonic()
             try:
@@ -565,7 +564,6 @@ def cmd_batch(run: Run) -> int:
                     completed = asyncio.run(_run_batch(run, client, journal, items, progress))
             finally:
                 journal.mark_ambiguous()
-                save_durations(client.durations, durations_key(run))
                 write_manifest(journal, manifest_path(args))
             counts = journal.counts()
     return _summary(run, counts, len(bodies), time.monotonic() - started, completed)

@@ -204,11 +204,17 @@ class LiangXin(BaseClient):
                 self._window.release(accepted=slot.accepted)
 
     def _queued_create(
-        self, body: Mapping[str, Any], slot: SubmitSlot, timeout: float | None
+        self,
+        body: Mapping[str, Any],
+        slot: SubmitSlot,
+        timeout: float | None,
+        *,
+        stopped: Callable[[], bool] | None = None,
     ) -> Task:
         """createTask from a held slot; a 429 (no task made) gives the slot back and queues again.
 
-        Rate-limited attempts go on for `timeout` seconds (None: until accepted).
+        Rate-limited attempts go on for `timeout` seconds (None: until accepted), or until
+        `stopped()` says to submit nothing new.
         """
         started = self._clock()
         for attempt in itertools.count(1):
@@ -217,6 +223,8 @@ class LiangXin(BaseClient):
             except RateLimitError as exc:
                 wait = self._rate_limit_wait(exc, attempt)
                 if timeout is not None and self._clock() + wait - started >= timeout:
+                    raise
+                if stopped is not None and stopped():  # the caller submits nothing new
                     raise
                 slot.held = False
                 self._window.release(accepted=False)
@@ -472,7 +480,12 @@ class AsyncLiangXin(BaseClient):
                 await self._window.release(accepted=slot.accepted)
 
     async def _queued_create(
-        self, body: Mapping[str, Any], slot: SubmitSlot, timeout: float | None
+        self,
+        body: Mapping[str, Any],
+        slot: SubmitSlot,
+        timeout: float | None,
+        *,
+        stopped: Callable[[], bool] | None = None,
     ) -> Task:
         """createTask from a held slot; see `LiangXin._queued_create`."""
         started = self._clock()
@@ -482,6 +495,8 @@ class AsyncLiangXin(BaseClient):
             except RateLimitError as exc:
                 wait = self._rate_limit_wait(exc, attempt)
                 if timeout is not None and self._clock() + wait - started >= timeout:
+                    raise
+                if stopped is not None and stopped():  # the caller submits nothing new
                     raise
                 slot.held = False
                 await self._window.release(accepted=False)

@@ -100,11 +100,12 @@ class SubmitWindow:
             self.window.held += 1
             return True
 
-    def accepted(self) -> None:
-        """The slot's createTask was accepted: it now holds a running task."""
+    def accepted(self, *, grow: bool = True) -> None:
+        """The slot now holds a running task; `grow`: its createTask was just accepted."""
         with self._cond:
             self.window.accepted += 1
-            self.window.succeeded()
+            if grow:
+                self.window.succeeded()
             self._cond.notify(self.window.room())
 
     def release(self, *, accepted: bool) -> None:
@@ -144,11 +145,12 @@ class AsyncSubmitWindow:
             self.window.held += 1
             return True
 
-    async def accepted(self) -> None:
+    async def accepted(self, *, grow: bool = True) -> None:
         cond = self._condition()
         async with cond:
             self.window.accepted += 1
-            self.window.succeeded()
+            if grow:
+                self.window.succeeded()
             cond.notify(self.window.room())
 
     async def release(self, *, accepted: bool) -> None:

@@ -241,13 +241,16 @@ class ManyRun:
                 if hooks.submitting:
                     hooks.submitting(item)
                 try:
-                    task_id = client._queued_create(item.body, slot, self._timeout).task_id
+                    task = client._queued_create(
+                        item.body, slot, self._timeout, stopped=lambda: self._stop.stopped
+                    )
+                    task_id = task.task_id
                 except LiangXinError as exc:
                     return _submit_failure(item, exc, self._stop)
                 if hooks.created:
                     hooks.created(item, task_id)
             else:
-                client._window.accepted()  # a task already running on the service
+                client._window.accepted(grow=False)  # a task already running on the service
                 slot.accepted = True
 
             def on_update(record: TaskRecord) -> None:
@@ -339,7 +342,9 @@ class AsyncManyRun:
         assert item.body is not None
         self._creating += 1
         try:
-            task = await self._client._queued_create(item.body, slot, self._timeout)
+            task = await self._client._queued_create(
+                item.body, slot, self._timeout, stopped=lambda: self._stop.stopped
+            )
         finally:
             self._creating -= 1
             self._created.set()
@@ -363,7 +368,7 @@ class AsyncManyRun:
                 except LiangXinError as exc:
                     return _submit_failure(item, exc, self._stop)
             else:
-                await client._window.accepted()
+                await client._window.accepted(grow=False)
                 slot.accepted = True
 
             def on_update(record: TaskRecord) -> None:

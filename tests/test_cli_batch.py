@@ -199,6 +199,8 @@ def test_the_batch_eta_and_wait_start_warm_from_saved_durations(
     assert code == EXIT_OK
     first = next(line for line in err.splitlines() if line.startswith("batch: 1/"))
     assert "ETA ?" not in first  # known before this process saw a task finish
+    saved = json.loads((tmp_path / "cache" / "durations.json").read_text())
+    assert len(saved[batch.mock.base_url]["z-image"]) == 13  # what this run learned is kept
 
 
 # -- Ctrl-C -------------------------------------------------------------------------------------
