@@ -12,6 +12,7 @@ section that was cut short are never reported as removed, and guesses in the sna
 from __future__ import annotations
 
 import argparse
+import copy
 import re
 import sys
 from dataclasses import dataclass, field
@@ -53,7 +54,8 @@ class Change:
         if self.kind == "changed":
             what = f"{self.where}: snapshot {show(self.old)}, page {show(self.new)}"
         elif self.kind == "confirmed":
-            what = f"{self.where}: {show(self.new)} (was {self.old} in the snapshot, now stated)"
+            value = "" if self.new is None else f": {show(self.new)}"
+            what = f"{self.where}{value} (was {self.old} in the snapshot, now stated by the page)"
         elif self.kind == "added":
             what = self.where if self.new is None else f"{self.where}: {show(self.new)}"
         else:
@@ -300,9 +302,11 @@ def stamp(imp: Import, line: int | None, facts: list[str] | None = None) -> dict
     return out
 
 
-def import_page(path: Path, snapshot: dict[str, dict[str, Any]]) -> Import:
+def import_page(
+    path: Path, snapshot: dict[str, dict[str, Any]], ignore: frozenset[str] = frozenset()
+) -> Import:
     """Read one saved page and diff it against the snapshot (which is not changed)."""
-    read = read_page(path)
+    read = read_page(path, ignore)
     imp = Import(read, snapshot)
     model = read.model
     if model is None and read.examples:
@@ -321,7 +325,16 @@ def import_page(path: Path, snapshot: dict[str, dict[str, Any]]) -> Import:
     old = snapshot.get(imp.stem)
     imp.old_page = old
     check_common(imp, snapshot)
-    page = new_page_skeleton(imp, model) if old is None else yaml.safe_load(yaml.safe_dump(old))
+    page = new_page_skeleton(imp, model) if old is None else copy.deepcopy(old)
+    if read.truncated:
+        last = max((n.line for n in read.unread), default=0)
+        imp.info.append(
+            Note(
+                last,
+                "the page is cut short (no 'Modified at'): nothing after this line "
+                "was seen, so no fact is reported as removed",
+            )
+        )
     if not read.has_table:
         imp.info.append(
             Note(
@@ -334,6 +347,15 @@ def import_page(path: Path, snapshot: dict[str, dict[str, Any]]) -> Import:
     diff_examples(imp, page)
     if old is None:
         imp.changes.insert(0, Change("added", imp.stem, f"page {imp.stem}.yaml", line=model.line))
+    before = str(old.get("modified", "")) if old else ""
+    if read.modified and before and read.modified.text[: len(before)] < before:
+        imp.info.append(
+            Note(
+                read.modified.line,
+                f"this page is older than the snapshot's "
+                f"'modified' ({before}): its facts may be out of date",
+            )
+        )
     if imp.changes and read.modified:
         page["modified"] = read.modified.text
     imp.new_page = page
@@ -575,9 +597,20 @@ def diff_examples(imp: Import, page: dict[str, Any]) -> None:
         bodies.append(example)
     out = []
     for entry in old:
-        found = any(matches(entry["body"], e.body) for e in bodies)
-        doc = entry.get("tag", page.get("tag", "doc")) == "doc"
-        if found or not doc or read.truncated or not read.examples:
+        found = [e for e in bodies if matches(entry["body"], e.body)]
+        tag = entry.get("tag", page.get("tag", "doc"))
+        if found and tag != "doc":
+            # Our own example turns out to be the page's: it is documented now.
+            confirmed = {k: v for k, v in entry.items() if k not in {"tag", "note"}}
+            confirmed["from"] = stamp(imp, found[0].line)
+            if page.get("tag", "doc") != "doc":
+                confirmed["tag"] = "doc"
+            out.append(confirmed)
+            change = Change(
+                "confirmed", stem, f"example {entry['name']!r}", tag, None, found[0].line
+            )
+            imp.changes.append(change)
+        elif found or tag != "doc" or read.truncated or not read.examples:
             out.append(entry)
         else:
             imp.changes.append(Change("removed", stem, f"example {entry['name']!r}"))
@@ -668,12 +701,12 @@ def check_common(imp: Import, snapshot: dict[str, dict[str, Any]]) -> None:
 # ---------------------------------------------------------------- driver
 
 
-def run_import(pages: list[Path], docs: Path) -> list[Import]:
+def run_import(pages: list[Path], docs: Path, ignore: frozenset[str] = frozenset()) -> list[Import]:
     """Each page against the snapshot as the pages before it left it (so two pages compose)."""
     snapshot = load_snapshot(docs)
     out = []
     for path in pages:
-        imp = import_page(path, snapshot)
+        imp = import_page(path, snapshot, ignore)
         out.append(imp)
         if imp.stem and imp.new_page is not None and imp.changes:
             snapshot[imp.stem] = imp.new_page
@@ -713,6 +746,13 @@ def main(argv: list[str]) -> int:
         action="store_true",
         help="exit 1 when a page differs from the snapshot or could not be read whole",
     )
+    parser.add_argument(
+        "--ignore-section",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a section known to hold no facts (e.g. Pricing): not reported as unknown",
+    )
     args = parser.parse_args(argv)
     missing = [p for p in args.pages if not p.is_file()]
     if missing:
@@ -721,7 +761,7 @@ def main(argv: list[str]) -> int:
     if not args.docs.is_dir():
         print(f"docs-import: no snapshot directory {args.docs}", file=sys.stderr)
         return USAGE
-    imports = run_import(args.pages, args.docs)
+    imports = run_import(args.pages, args.docs, frozenset(args.ignore_section))
     changed = unread = 0
     for imp in imports:
         report(imp)

@@ -24,6 +24,8 @@ KNOWN_SECTIONS = (
     "Callback",
     "Response And Error Format",
 )
+# Headings of the request/response panels at the end of a page: labels, not sections.
+PANEL_LABELS = {"request", "response", "request example", "response example"}
 # Column names a field table header may run together (text form) or separate (Markdown).
 COLUMNS = {"field": "field", "name": "field", "parameter": "field", "type": "type"}
 COLUMNS |= {"required": "required", "notes": "notes", "note": "notes", "description": "notes"}
@@ -184,14 +186,16 @@ def curl_body(command: str) -> str | None:
 # ---------------------------------------------------------------- the page
 
 
-def read_page(path: Path) -> ReadPage:
-    """Read a saved page (text or Markdown)."""
+def read_page(path: Path, ignore: frozenset[str] = frozenset()) -> ReadPage:
+    """Read a saved page (text or Markdown); sections named in `ignore` are skipped quietly."""
     raw = path.read_text(encoding="utf-8")
     lines = [line.rstrip() for line in raw.splitlines()]
     markdown = is_markdown(lines)
     page = ReadPage(file=path.name, form="markdown" if markdown else "text")
     numbered = [(n, line.strip()) for n, line in enumerate(lines, 1) if line.strip()]
     numbered = [(n, t) for n, t in numbered if not t.startswith("```")]
+    if markdown:  # inline code marks carry no facts
+        numbered = [(n, t.replace("`", "")) for n, t in numbered]
     if not numbered:
         page.cannot_read(1, "the page is empty")
         return page
@@ -199,7 +203,7 @@ def read_page(path: Path) -> ReadPage:
         last = numbered.pop()
         page.cannot_read(last[0], f"last line of a page cut short, not read: {last[1]!r}")
     read_head(page, numbered, markdown)
-    read_sections(page, numbered, markdown)
+    read_sections(page, numbered, markdown, {name.lower() for name in ignore})
     return page
 
 
@@ -238,11 +242,14 @@ def read_head(page: ReadPage, numbered: list[tuple[int, str]], markdown: bool) -
         page.cannot_read(numbered[0][0], "no page title before the method and path")
 
 
-def read_sections(page: ReadPage, numbered: list[tuple[int, str]], markdown: bool) -> None:
+def read_sections(
+    page: ReadPage, numbered: list[tuple[int, str]], markdown: bool, ignore: set[str]
+) -> None:
     """Split the body into sections and read the known ones."""
     start = page.path.line if page.path else 0
     body = [(n, t) for n, t in numbered if n > start]
     cuts = [(i, name) for i, (n, t) in enumerate(body) if (name := heading(t, markdown))]
+    cuts = [(i, name) for i, name in cuts if name.lower() not in PANEL_LABELS]
     # The panels (the curl request, the response example) follow the last section.
     last = cuts[-1][0] if cuts else 0
     panels = next((i for i in range(last, len(body)) if body[i][1].startswith("curl ")), len(body))
@@ -253,6 +260,8 @@ def read_sections(page: ReadPage, numbered: list[tuple[int, str]], markdown: boo
         number = body[i][0]
         page.sections.append(Note(number, name))
         reader = SECTION_READERS.get(name.lower())
+        if reader is None and name.lower() in ignore:
+            continue
         if reader is None:
             page.cannot_read(number, f"unknown section {name!r}: not read")
             continue

@@ -178,6 +178,15 @@ def update_page_text(text: str, old: dict[str, Any], new: dict[str, Any]) -> str
             continue
         if key == "fields" and key in top and isinstance(old.get(key), dict):
             edits += field_edits(lines, top[key], old[key], value)
+        elif key in top and appended(old.get(key), value):
+            end = top[key][1]
+            edits.append(
+                (
+                    end,
+                    end,
+                    [line for item in value[len(old[key]) :] for line in render_item(item, 2)],
+                )
+            )
         elif key in top:
             edits.append((*top[key], render_top(key, value)))
         else:
@@ -188,6 +197,16 @@ def update_page_text(text: str, old: dict[str, Any], new: dict[str, Any]) -> str
     result = "\n".join(lines) + "\n"
     check(result, new)
     return result
+
+
+def appended(before: Any, after: Any) -> bool:
+    """`after` is the list `before` with entries added at its end."""
+    return (
+        isinstance(before, list)
+        and isinstance(after, list)
+        and len(after) > len(before) > 0
+        and after[: len(before)] == before
+    )
 
 
 def field_edits(
