@@ -353,3 +353,28 @@ def test_every_test_page_is_read_in_its_form() -> None:
     assert {n for n, f in forms.items() if f == "markdown"} == {
         n for n in forms if n.endswith(".md")
     }
+
+
+def test_readme_worked_example_is_what_the_importer_prints(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## When the LiangXin docs change") :]
+    section = section[: section.index("\n## ", 5)]
+    shown = [
+        line
+        for line in section.splitlines()
+        if line.startswith(("flux-2-pro-new-field.md", "  flux-2-pro-new-field.md", "docs-import:"))
+    ]
+    _, lines = run(capsys, PAGES / "flux-2-pro-new-field.md")
+    assert shown == lines
+
+
+def test_the_ci_workflow_is_valid_and_runs_the_check() -> None:
+    text = (REPO / "docs" / "docs-import.md").read_text()
+    block = text[text.index("```yaml\nname:") + len("```yaml\n") :]
+    workflow = yaml.safe_load(block[: block.index("```")])
+    assert workflow["defaults"]["run"]["shell"] == "bash"  # pipefail: `| tee` keeps the exit code
+    assert "schedule" in workflow[True]  # YAML 1.1 reads the `on:` key as True
+    runs = [step.get("run", "") for step in workflow["jobs"]["docs-import"]["steps"]]
+    assert any("python -m generator docs-import" in r and "--check" in r for r in runs)
