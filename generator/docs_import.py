@@ -35,7 +35,7 @@ NOT_FACTS = {"note", "tag", "tags", "from"}
 HINT = re.compile(
     r"\d|\b(must|only|default|accepts?|between|at (most|least)|up to|maximum|minimum)\b", re.I
 )
-DIFF, UNREAD, USAGE = 1, 1, 2
+DIFFERS, USAGE = 1, 2
 
 
 @dataclass(frozen=True)
@@ -393,7 +393,11 @@ def diff_fields(imp: Import, page: dict[str, Any], model: Note) -> None:
                 for p, f in fields.items()
             }
         )
+        for key in ("rules", "statuses", "examples"):
+            for entry in page.get(key, []):
+                entry.setdefault("tag", page_tag)
         page["recovered"], page["tag"] = True, "doc"
+        imp.info.append(Note(0, "the page's field table is read now: review its free-text notes"))
         page_tag = "doc"
     rows = {row.name: row for row in read.rows if row.name not in ENVELOPE_ROWS}
     if "model" not in rows and "model" not in fields:
@@ -461,6 +465,7 @@ def merge_field(
     old = fields[name]
     flat = flat_facts(old, page_tag)
     touched: list[str] = []
+    confirmed: dict[str, list[str]] = {}
     for fact, value in page_flat.items():
         if fact not in flat:
             imp.changes.append(Change("added", stem, f"{name} {fact}", None, value, row.line))
@@ -481,15 +486,16 @@ def merge_field(
                     Change("changed", stem, f"{name} {fact}", before, value, row.line)
                 )
             elif tag != "doc":
-                imp.changes.append(
-                    Change("confirmed", stem, f"{name} {fact}", tag, value, row.line)
-                )
-            elif not (fact == "allowed" and before != value):
-                continue
+                confirmed.setdefault(tag, []).append(fact)
+            else:
+                continue  # the same fact (an allowed list in another order is the same list)
             if same and fact == "conditional_default":
                 value = before  # the same default; keep the snapshot's wording of `when`
         flat[fact] = (value, "doc")
         touched.append(fact)
+    for tag, names in confirmed.items():
+        where = f"{name} {', '.join(names)}"
+        imp.changes.append(Change("confirmed", stem, where, tag, None, row.line))
     if imp.read.table_complete:
         for fact in [f for f in flat if f in READABLE and f not in page_flat]:
             if flat[fact][1] == "doc":
@@ -789,7 +795,7 @@ def main(argv: list[str]) -> int:
         summary += "; --write applies them"
     print(summary)
     if args.check and (changed or unread):
-        return DIFF
+        return DIFFERS
     return 0
 
 

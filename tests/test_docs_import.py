@@ -378,3 +378,28 @@ def test_the_ci_workflow_is_valid_and_runs_the_check() -> None:
     assert "schedule" in workflow[True]  # YAML 1.1 reads the `on:` key as True
     runs = [step.get("run", "") for step in workflow["jobs"]["docs-import"]["steps"]]
     assert any("python -m generator docs-import" in r and "--check" in r for r in runs)
+
+
+def test_a_table_for_a_page_that_was_not_recovered(
+    docs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Imagen 4 Fast's fields were guesses; a page with its table confirms them one by one."""
+    name = "imagen4-fast-first-table.txt"
+    found = changes(name)
+    assert (found[0].kind, found[0].where, found[0].new) == ("changed", "recovered", True)
+    confirmed = [c.where for c in found if c.kind == "confirmed"]
+    assert "input.language type, required, allowed" in confirmed
+    assert not [c for c in found if c.kind == "removed"]
+    run(capsys, PAGES / name, "--docs", docs, "--write")
+    page = yaml.safe_load((docs / "imagen4-fast.yaml").read_text())
+    assert (page["recovered"], page["tag"]) == (True, "doc")
+    # Our own example stays ours (inferred), though the page's tag is now doc.
+    assert [(e["name"], e.get("tag")) for e in page["examples"]] == [
+        ("fast", "inferred"),
+        ("minimal", None),
+        ("request", None),
+    ]
+    assert from_entries(page["fields"]["input.seed"])[0]["facts"] == ["type", "required", "minimum"]
+    assert [line for line in docs_check_lines(capsys, docs) if "not embedded" not in line] == [
+        f"docs-check: 2 mismatch(es) between {docs} and {SPEC}"
+    ]
