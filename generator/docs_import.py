@@ -778,10 +778,8 @@ def main(argv: list[str]) -> int:
         for imp in imports:
             if not imp.changes or imp.stem is None:
                 continue
-            reason = writable(imp)
-            if reason:
-                print(f"{imp.read.file}: not written: {reason}")
-                continue
+            if writable(imp):
+                continue  # said in the report above
             try:
                 written.append(write(imp, args.docs))
             except SnapshotEditError as exc:
@@ -791,7 +789,7 @@ def main(argv: list[str]) -> int:
     summary = f"docs-import: {changed} change(s) in {pages} page(s), {unread} part(s) not read"
     if written:
         summary += f"; wrote {', '.join(str(p) for p in written)} (now run: python -m generator docs-check)"
-    elif changed and not args.write:
+    elif not args.write and any(imp.changes and writable(imp) is None for imp in imports):
         summary += "; --write applies them"
     print(summary)
     if args.check and (changed or unread):
@@ -815,3 +813,6 @@ def report(imp: Import) -> None:
     for note in imp.info:
         where = f"{read.file}:{note.line}" if note.line else read.file
         print(f"  {where}: note: {note.text}")
+    reason = writable(imp) if imp.changes else None
+    if reason:
+        print(f"  {read.file}: cannot be written: {reason}")

@@ -223,7 +223,9 @@ def test_a_page_without_timestamp_is_not_written(
     _code, lines = run(
         capsys, PAGES / "seedream-v4-5-changed-truncated.txt", "--docs", docs, "--write"
     )
-    assert any("not written: the page has no 'Modified at' timestamp" in line for line in lines)
+    assert any(
+        "cannot be written: the page has no 'Modified at' timestamp" in line for line in lines
+    )
     assert (docs / "seedream-v4-5.yaml").read_text() == before
 
 
