@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
@@ -37,6 +38,7 @@ from liangxin_mock.store import NewTask, Store, TaskRow
 #: How often the background loop looks for callbacks that are due, in seconds.
 TICK_SECONDS = 0.05
 _TRANSPORT = "liangxin_mock.transport"
+_log = logging.getLogger("liangxin_mock")
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -68,14 +70,28 @@ class MockState:
 
 
 class MockApp(Starlette):
-    """Starlette that remembers the connection's transport so a fault can drop it."""
+    """Starlette that remembers the connection's transport so a fault can drop it.
+
+    An unhandled error is answered with the task envelope's 500 (by `_server_error`) and logged
+    here, once. Starlette re-raises it after answering, and uvicorn then closes the keep-alive
+    connection unannounced, so the client's *next* request on it fails — an ambiguous createTask.
+    Swallowing it after the answer keeps the connection usable. (A response that broke off
+    mid-way is still closed by uvicorn, as it must be.)
+    """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            transport = getattr(getattr(send, "__self__", None), "transport", None)
-            if transport is not None:
-                scope[_TRANSPORT] = transport
-        await super().__call__(scope, receive, send)
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        transport = getattr(getattr(send, "__self__", None), "transport", None)
+        if transport is not None:
+            scope[_TRANSPORT] = transport
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception:
+            _log.exception(
+                "liangxin-mock: unhandled error in %s %s", scope["method"], scope["path"]
+            )
 
 
 class DropConnection(Response):
@@ -120,23 +136,31 @@ async def _fault_response(
         return kind, responses.html(502, HTML_PAGE)
     elif kind == "drop":
         # Read the body first: closing with unread input would reset (RST) instead of close.
-        await _read_body(request, state.config.max_body_bytes)
+        await _read_body(request, state.config)
         return kind, DropConnection()
     return kind, None
 
 
-async def _read_body(request: Request, limit: int) -> bytes | None:
-    """The body, or None when it is larger than `limit` (declared or streamed)."""
+async def _read_body(request: Request, config: MockConfig) -> bytes | Response:
+    """The body, or the answer instead: 413 above `max_body_bytes` (declared or streamed), 408
+    (closing the connection) when it has not all arrived within `body_timeout` seconds."""
+    limit = config.max_body_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        return None
+        return responses.too_large()
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(config.body_timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    return responses.too_large()
+                chunks.append(chunk)
+    except TimeoutError:
+        return responses.task_error(
+            408, "request body not received in time", headers={"Connection": "close"}
+        )
     return b"".join(chunks)
 
 
@@ -155,6 +179,22 @@ def _parse_json(raw: bytes) -> Any:
     return json.loads(
         raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float
     )
+
+
+def _parse_body(raw: bytes) -> tuple[Any, str] | str:
+    """The body and its compact JSON text (stored as `param`), or why it is not acceptable."""
+    try:
+        body = _parse_json(raw)
+        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    except RecursionError:
+        return "request body is nested too deeply"
+    except ValueError:
+        return "request body must be valid JSON"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # valid JSON, but not text that can be stored or sent back
+        return "request body has a lone surrogate escape (e.g. \\ud800): not valid Unicode text"
+    return body, text
 
 
 def _validate(body: Any, config: MockConfig) -> str:
@@ -194,15 +234,15 @@ async def create_task(request: Request) -> Response:
     fault, replaced = await _fault_response(state, request, "createTask")
     if replaced is not None:
         return replaced
-    raw = await _read_body(request, config.max_body_bytes)
-    if raw is None:
-        return responses.too_large()
+    raw = await _read_body(request, config)
+    if isinstance(raw, Response):
+        return raw
     if not _is_json_media_type(request.headers.get("content-type")):
         return responses.task_error(400, "Content-Type must be application/json")
-    try:
-        body = _parse_json(raw)
-    except ValueError:
-        return responses.task_error(400, "request body must be valid JSON")
+    parsed = _parse_body(raw)
+    if isinstance(parsed, str):
+        return responses.task_error(400, parsed)
+    body, param = parsed
     try:
         model = _validate(body, config)
     except ContractViolation as violation:
@@ -231,7 +271,7 @@ async def create_task(request: Request) -> Response:
         NewTask(
             api_key=key,
             model=model,
-            param=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+            param=param,
             create_ms=created,
             duration_ms=round(seconds * 1000),
             callback_url=url if isinstance(url, str) else None,

@@ -36,6 +36,8 @@ class MockConfig:
     callback_retry_delays: tuple[float, ...] = (0.5, 1.0)
     #: Timeout of one callback attempt, in seconds.
     callback_timeout: float = 5.0
+    #: Seconds a request body may take to arrive in full (then 408 and the connection closes).
+    body_timeout: float = 10.0
 
     def with_default_key(self) -> MockConfig:
         """This config, with a random unlimited key added when it has none."""
