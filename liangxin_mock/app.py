@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
 import json
 import logging
 import math
@@ -10,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -27,6 +30,7 @@ from liangxin_mock.faults import FAULT_KINDS, HTML_PAGE, FaultPlan
 from liangxin_mock.images import render_for
 from liangxin_mock.lifecycle import (
     TERMINAL,
+    file_token,
     now_ms,
     parse_fail_header,
     planned_failure,
@@ -306,11 +310,14 @@ async def record_info(request: Request) -> Response:
 
 
 async def result_file(request: Request) -> Response:
-    """`GET /files/<taskId>/0.png`: the result image, unauthenticated like a CDN URL."""
+    """`GET /files/<taskId>/<token>/0.png`: the result image, unauthenticated like a CDN URL
+    (the token, which only the task's owner learns, is what keeps it private)."""
     state = _state(request)
     task_id, name = request.path_params["task_id"], request.path_params["name"]
     row = state.store.get_task(task_id)
     if name != "0.png" or row is None or progress(row, now_ms()).state != "success":
+        return responses.not_found()
+    if not hmac.compare_digest(request.path_params["token"], file_token(row)):
         return responses.not_found()
     data = state.store.get_file(task_id, name)
     if data is None:
@@ -380,6 +387,55 @@ async def mock_reset(request: Request) -> Response:
     return JSONResponse({"reset": True})
 
 
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "ip6-localhost"})
+
+
+def _host_name(value: str) -> str | None:
+    """The host of a `Host` header (`name[:port]`, `[v6]:port`) or of an `Origin` URL, lowercased."""
+    try:
+        host = urlsplit(value if "//" in value else f"//{value}").hostname
+    except ValueError:
+        return None
+    return host.lower() if host else None
+
+
+def _is_local_host(host: str | None, trusted: frozenset[str]) -> bool:
+    if host is None:
+        return False
+    if host in _LOOPBACK_NAMES or host in trusted:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _local_only(handler: Handler) -> Handler:
+    """`/__mock__/` lists every key's tasks and can wipe them: answer only requests addressed to
+    a loopback (or the configured) host — so a DNS-rebinding page cannot read it — from no
+    foreign `Origin`, and POSTs only with a JSON body — so a cross-origin form cannot send one."""
+
+    async def guarded(request: Request) -> Response:
+        config = _state(request).config
+        trusted = frozenset(
+            h.lower()
+            for h in (*config.trusted_hosts, _host_name(config.public_base_url or ""))
+            if h
+        )
+        if not _is_local_host(_host_name(request.headers.get("host", "")), trusted):
+            return responses.task_error(403, "/__mock__/ answers loopback hosts only")
+        origin = request.headers.get("origin")
+        if origin is not None and not _is_local_host(_host_name(origin), trusted):
+            return responses.task_error(403, "/__mock__/ refuses cross-origin requests")
+        if request.method == "POST" and not _is_json_media_type(
+            request.headers.get("content-type")
+        ):
+            return responses.task_error(415, "Content-Type must be application/json")
+        return await handler(request)
+
+    return guarded
+
+
 def _route(path: str, handlers: dict[str, Handler]) -> Route:
     """A route answering the given methods and 405 (with `Allow`) for any other."""
     allow = sorted(handlers)
@@ -440,13 +496,13 @@ def create_app(config: MockConfig) -> Starlette:
     routes = [
         _route("/api/v1/jobs/createTask", {"POST": create_task}),
         _route("/api/v1/jobs/recordInfo", {"GET": record_info}),
-        _route("/files/{task_id}/{name}", {"GET": result_file, "HEAD": result_file}),
+        _route("/files/{task_id}/{token}/{name}", {"GET": result_file, "HEAD": result_file}),
         _route("/openapi.json", {"GET": openapi_json}),
         _route("/openapi.yaml", {"GET": openapi_yaml}),
-        _route("/__mock__/tasks", {"GET": mock_tasks}),
-        _route("/__mock__/stats", {"GET": mock_stats}),
-        _route("/__mock__/callbacks", {"GET": mock_callbacks}),
-        _route("/__mock__/reset", {"POST": mock_reset}),
+        _route("/__mock__/tasks", {"GET": _local_only(mock_tasks)}),
+        _route("/__mock__/stats", {"GET": _local_only(mock_stats)}),
+        _route("/__mock__/callbacks", {"GET": _local_only(mock_callbacks)}),
+        _route("/__mock__/reset", {"POST": _local_only(mock_reset)}),
     ]
     app = MockApp(
         routes=routes,

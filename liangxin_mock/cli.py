@@ -101,6 +101,8 @@ def config_from_args(args: argparse.Namespace, environ: dict[str, str]) -> MockC
         allow_http_callbacks=args.allow_http_callbacks,
         max_concurrent=args.max_concurrent,
         public_base_url=args.public_base_url,
+        # /__mock__/ answers requests addressed to the host it was asked to bind (besides loopback).
+        trusted_hosts=() if args.host in ("", "0.0.0.0", "::") else (args.host,),
     ).with_default_key()
 
 
