@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -14,6 +14,7 @@ import pytest
 
 from liangxin_contract import validate_create_task
 from liangxin_mock import MockServer
+from tests.test_mock_api import client, mock  # noqa: F401  (the shared running mock)
 
 Factory = Callable[..., MockServer]
 CREATE = "/api/v1/jobs/createTask"
@@ -26,17 +27,11 @@ def nested(depth: int, leaf: Any = 1) -> Any:
     return leaf
 
 
-@pytest.fixture(scope="module")
-def mock() -> Iterator[MockServer]:
-    with MockServer(task_seconds=0) as server:
-        yield server
-
-
 @pytest.fixture
-def client(mock: MockServer) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {mock.api_key}", "Content-Type": "application/json"}
-    with httpx.Client(base_url=mock.base_url, headers=headers, timeout=30) as c:
-        yield c
+def json_client(client: httpx.Client) -> httpx.Client:  # noqa: F811
+    """test_mock_api's client, labelling every body JSON (these tests send raw bytes)."""
+    client.headers["Content-Type"] = "application/json"
+    return client
 
 
 def _assert_400(response: httpx.Response) -> str:
@@ -56,32 +51,34 @@ def deep_raw(depth: int) -> bytes:
 
 
 @pytest.mark.parametrize("depth", [980, 10_000])
-def test_json_nested_past_the_parser_limit_is_400(client: httpx.Client, depth: int) -> None:
-    assert "nested" in _assert_400(client.post(CREATE, content=deep_raw(depth)))
-    assert client.post(CREATE, json=GOOD).status_code == 200  # same connection, still usable
+def test_json_nested_past_the_parser_limit_is_400(json_client: httpx.Client, depth: int) -> None:
+    assert "nested" in _assert_400(json_client.post(CREATE, content=deep_raw(depth)))
+    assert json_client.post(CREATE, json=GOOD).status_code == 200  # same connection, still usable
 
 
-def test_a_validated_field_nested_past_the_validator_limit_is_400(client: httpx.Client) -> None:
+def test_a_validated_field_nested_past_the_validator_limit_is_400(
+    json_client: httpx.Client,
+) -> None:
     body = {"model": "seedream-v4-5", "input": {"prompt": "x", "seed": nested(256)}}
-    _assert_400(client.post(CREATE, content=json.dumps(body)))
-    assert client.post(CREATE, json=GOOD).status_code == 200
+    _assert_400(json_client.post(CREATE, content=json.dumps(body)))
+    assert json_client.post(CREATE, json=GOOD).status_code == 200
 
 
 @pytest.mark.parametrize("where", ["prompt", "aspect_ratio"])
-def test_a_lone_surrogate_escape_is_400(client: httpx.Client, where: str) -> None:
+def test_a_lone_surrogate_escape_is_400(json_client: httpx.Client, where: str) -> None:
     raw = b'{"model":"seedream-v4-5","input":{"prompt":"x","%s":"a\\ud800b"}}' % where.encode()
-    assert "surrogate" in _assert_400(client.post(CREATE, content=raw))
-    assert client.post(CREATE, json=GOOD).status_code == 200
+    assert "surrogate" in _assert_400(json_client.post(CREATE, content=raw))
+    assert json_client.post(CREATE, json=GOOD).status_code == 200
 
 
-def test_a_400_does_not_echo_a_huge_value(client: httpx.Client) -> None:
+def test_a_400_does_not_echo_a_huge_value(json_client: httpx.Client) -> None:
     body = {"model": "seedream-v4-5", "input": {"prompt": "x", "aspect_ratio": "y" * 500_000}}
-    response = client.post(CREATE, json=body)
+    response = json_client.post(CREATE, json=body)
     msg = _assert_400(response)
     assert "input.aspect_ratio" in msg and "16:9" in msg  # still names the field and the choices
     assert len(response.content) < 2_000
     long_prompt = {"model": "nano-banana-pro", "input": {"prompt": "p" * 400_000}}
-    assert len(_assert_400(client.post(CREATE, json=long_prompt))) < 600
+    assert len(_assert_400(json_client.post(CREATE, json=long_prompt))) < 600
 
 
 def test_the_validator_itself_never_raises_anything_but_a_violation() -> None:
