@@ -61,6 +61,7 @@ from liangxin_client._generated.models import (
     ZImageInput,
 )
 from liangxin_client._inputs import MODEL_INPUTS, ModelInput
+from liangxin_client._many import AsyncManyRun, GenerateOutcome, ManyRun, OutcomeStatus
 from liangxin_client._polling import DurationStats, PollSchedule
 from liangxin_client._records import Task, TaskRecord, TaskState
 from liangxin_client._results import AsyncGenerationResult, GenerationResult
@@ -85,6 +86,7 @@ __all__ = [
     "AmbiguousSubmitError",
     "AsyncGenerationResult",
     "AsyncLiangXin",
+    "AsyncManyRun",
     "AuthenticationError",
     "BadRequestError",
     "CallbackReceiver",
@@ -94,6 +96,7 @@ __all__ = [
     "Flux2ProInput",
     "FluxAspectRatio",
     "Gemini25FlashImagePreviewInput",
+    "GenerateOutcome",
     "GenerationResult",
     "Imagen4FastInput",
     "Imagen4UltraInput",
@@ -107,6 +110,7 @@ __all__ = [
     "InvalidRequestError",
     "LiangXin",
     "LiangXinError",
+    "ManyRun",
     "ModelInput",
     "ModelName",
     "NanoBananaAspectRatio",
@@ -115,6 +119,7 @@ __all__ = [
     "NanoBananaProInput",
     "NanoBananaResolution",
     "NotFoundError",
+    "OutcomeStatus",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "PollSchedule",
