@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -23,7 +24,7 @@ from liangxin_client._base import (
     BaseClient,
 )
 from liangxin_client._download import CHUNK_SIZE, PartFile, download_error, file_name
-from liangxin_client._errors import APIError
+from liangxin_client._errors import APIError, ResultSaveError
 from liangxin_client._inputs import ModelInput
 from liangxin_client._records import Task, TaskRecord, parse_create_response, parse_record_response
 from liangxin_client._results import AsyncGenerationResult, GenerationResult, StrPath
@@ -130,9 +131,10 @@ class LiangXin(BaseClient):
             validate=validate,
             **fields,
         )
-        record = self.tasks.wait(task, timeout=timeout, on_update=on_update)
-        paths = self.save(record, download_to) if download_to is not None else []
-        return GenerationResult(record, tuple(paths), saver=self.save)
+        with self._edge(task.task_id, note=True):  # every error from here on names the task
+            record = self.tasks.wait(task, timeout=timeout, on_update=on_update)
+            paths = self.save(record, download_to) if download_to is not None else []
+        return GenerationResult(record, tuple(paths), client=self)
 
     # -- I/O ----------------------------------------------------------------------------------
 
@@ -161,6 +163,7 @@ class LiangXin(BaseClient):
         params: Mapping[str, str] | None = None,
         submit_body: Mapping[str, Any] | None = None,
         deadline: float | None = None,
+        task_id: str | None = None,
     ) -> T:
         """One API call with its retries; `deadline` (on `_clock`) bounds both (see wait())."""
 
@@ -175,12 +178,19 @@ class LiangXin(BaseClient):
             )
             self._log_request(request)
             try:
-                response = self._http.send(request)
+                # Never follow a redirect, even on a user's http_client that would (see _handle).
+                response = self._http.send(request, follow_redirects=False)
             except httpx.RequestError as exc:
                 raise self._transport_error(exc, submit_body) from exc
-            return self._handle(response, parse, submit_body)
+            except KeyboardInterrupt as exc:
+                raise self._interrupted_submit(exc, submit_body)  # noqa: B904 (the same exc)
+            try:
+                return self._handle(response, parse, submit_body)
+            except KeyboardInterrupt as exc:
+                raise self._interrupted_submit(exc, submit_body)  # noqa: B904
 
-        return self._with_retries(once, submit=submit_body is not None, deadline=deadline)
+        with self._edge(task_id):
+            return self._with_retries(once, submit=submit_body is not None, deadline=deadline)
 
     def _create(self, body: Mapping[str, Any]) -> Task:
         parse = functools.partial(parse_create_response, secret=self._api_key, model=body["model"])
@@ -189,40 +199,75 @@ class LiangXin(BaseClient):
     def _get(self, task_id: str, *, deadline: float | None = None) -> TaskRecord:
         parse = functools.partial(parse_record_response, secret=self._api_key, task_id=task_id)
         return self._call(
-            RECORD_METHOD, RECORD_PATH, parse, params={"taskId": task_id}, deadline=deadline
+            RECORD_METHOD,
+            RECORD_PATH,
+            parse,
+            params={"taskId": task_id},
+            deadline=deadline,
+            task_id=task_id,
         )
 
     def save(self, record: TaskRecord, directory: StrPath) -> list[Path]:
-        """Download every result of a finished task into `directory`; return the file paths."""
-        target = Path(directory)
-        target.mkdir(parents=True, exist_ok=True)
-        return [
-            self._download(url, target, record.task_id, index)
-            for index, url in enumerate(record.result_urls)
-        ]
+        """Download every result of a finished task into `directory`; return the file paths.
+
+        A file that cannot be written raises `ResultSaveError` (an OSError) naming the task.
+        """
+        with self._edge(record.task_id):
+            try:
+                target = Path(directory)
+                target.mkdir(parents=True, exist_ok=True)
+                return [
+                    self._download(url, target, record.task_id, index)
+                    for index, url in enumerate(record.result_urls)
+                ]
+            except OSError as exc:
+                raise ResultSaveError(record.task_id, str(directory), exc) from exc
+
+    @contextmanager
+    def _result_stream(self, url: str) -> Iterator[httpx.Response]:
+        """One GET of a result URL, streamed: the open response, once its status is good."""
+        request = self._build(self._http, "GET", url)
+        self._log_request(request)
+        try:
+            response = self._http.send(request, stream=True, follow_redirects=True)
+            try:
+                self._log_response(response, streamed=True)
+                if response.status_code >= 400:
+                    response.read()
+                    raise download_error(response, url, self._api_key)
+                yield response
+            finally:
+                response.close()
+        except httpx.RequestError as exc:
+            raise self._transport_error(exc, None) from exc
 
     def _download(self, url: str, directory: Path, task_id: str, index: int) -> Path:
         def once() -> Path:
-            request = self._build(self._http, "GET", url)
-            self._log_request(request)
-            try:
-                response = self._http.send(request, stream=True, follow_redirects=True)
-                try:
-                    self._log_response(response, streamed=True)
-                    if response.status_code >= 400:
-                        response.read()
-                        raise download_error(response, url, self._api_key)
-                    name = file_name(task_id, index, url, response.headers.get("content-type"))
-                    with PartFile(directory, name) as part:
-                        for chunk in response.iter_bytes(CHUNK_SIZE):
-                            part.write(chunk)
-                        return part.commit()
-                finally:
-                    response.close()
-            except httpx.RequestError as exc:
-                raise self._transport_error(exc, None) from exc
+            with self._result_stream(url) as response:
+                name = file_name(task_id, index, url, response.headers.get("content-type"))
+                with PartFile(directory, name) as part:
+                    for chunk in response.iter_bytes(CHUNK_SIZE):
+                        part.write(chunk)
+                    return part.commit()
 
         return self._with_retries(once, submit=False)
+
+    def _read_result(self, record: TaskRecord, index: int) -> bytes:
+        """Result `index` of a finished task, in memory (retried like a download)."""
+        url = record.result_urls[index]
+
+        def once() -> bytes:
+            with self._result_stream(url) as response:
+                return response.read()
+
+        with self._edge(record.task_id):
+            return self._with_retries(once, submit=False)
+
+    def _iter_result(self, record: TaskRecord, index: int, chunk_size: int) -> Iterator[bytes]:
+        """Result `index` as chunks, streamed (one request; not retried once it has begun)."""
+        url = record.result_urls[index]
+        with self._edge(record.task_id), self._result_stream(url) as response:
+            yield from response.iter_bytes(chunk_size)
 
 
 class AsyncLiangXin(BaseClient):
@@ -315,9 +360,10 @@ class AsyncLiangXin(BaseClient):
             validate=validate,
             **fields,
         )
-        record = await self.tasks.wait(task, timeout=timeout, on_update=on_update)
-        paths = await self.save(record, download_to) if download_to is not None else []
-        return AsyncGenerationResult(record, tuple(paths), saver=self.save)
+        with self._edge(task.task_id, note=True):  # every error from here on names the task
+            record = await self.tasks.wait(task, timeout=timeout, on_update=on_update)
+            paths = await self.save(record, download_to) if download_to is not None else []
+        return AsyncGenerationResult(record, tuple(paths), client=self)
 
     # -- I/O ----------------------------------------------------------------------------------
 
@@ -346,6 +392,7 @@ class AsyncLiangXin(BaseClient):
         params: Mapping[str, str] | None = None,
         submit_body: Mapping[str, Any] | None = None,
         deadline: float | None = None,
+        task_id: str | None = None,
     ) -> T:
         """One API call with its retries; `deadline` (on `_clock`) bounds both (see wait())."""
 
@@ -360,12 +407,16 @@ class AsyncLiangXin(BaseClient):
             )
             self._log_request(request)
             try:
-                response = await self._http.send(request)
+                # Never follow a redirect, even on a user's http_client that would (see _handle).
+                response = await self._http.send(request, follow_redirects=False)
             except httpx.RequestError as exc:
                 raise self._transport_error(exc, submit_body) from exc
+            except (KeyboardInterrupt, asyncio.CancelledError) as exc:
+                raise self._interrupted_submit(exc, submit_body)  # noqa: B904 (the same exc)
             return self._handle(response, parse, submit_body)
 
-        return await self._with_retries(once, submit=submit_body is not None, deadline=deadline)
+        with self._edge(task_id):
+            return await self._with_retries(once, submit=submit_body is not None, deadline=deadline)
 
     async def _create(self, body: Mapping[str, Any]) -> Task:
         parse = functools.partial(parse_create_response, secret=self._api_key, model=body["model"])
@@ -374,37 +425,73 @@ class AsyncLiangXin(BaseClient):
     async def _get(self, task_id: str, *, deadline: float | None = None) -> TaskRecord:
         parse = functools.partial(parse_record_response, secret=self._api_key, task_id=task_id)
         return await self._call(
-            RECORD_METHOD, RECORD_PATH, parse, params={"taskId": task_id}, deadline=deadline
+            RECORD_METHOD,
+            RECORD_PATH,
+            parse,
+            params={"taskId": task_id},
+            deadline=deadline,
+            task_id=task_id,
         )
 
     async def save(self, record: TaskRecord, directory: StrPath) -> list[Path]:
-        """Download every result of a finished task into `directory`; return the file paths."""
-        target = Path(directory)
-        target.mkdir(parents=True, exist_ok=True)
-        return [
-            await self._download(url, target, record.task_id, index)
-            for index, url in enumerate(record.result_urls)
-        ]
+        """Download every result of a finished task into `directory`; see `LiangXin.save`."""
+        with self._edge(record.task_id):
+            try:
+                target = Path(directory)
+                target.mkdir(parents=True, exist_ok=True)
+                return [
+                    await self._download(url, target, record.task_id, index)
+                    for index, url in enumerate(record.result_urls)
+                ]
+            except OSError as exc:
+                raise ResultSaveError(record.task_id, str(directory), exc) from exc
+
+    @asynccontextmanager
+    async def _result_stream(self, url: str) -> AsyncIterator[httpx.Response]:
+        """One GET of a result URL, streamed; see `LiangXin._result_stream`."""
+        request = self._build(self._http, "GET", url)
+        self._log_request(request)
+        try:
+            response = await self._http.send(request, stream=True, follow_redirects=True)
+            try:
+                self._log_response(response, streamed=True)
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise download_error(response, url, self._api_key)
+                yield response
+            finally:
+                await response.aclose()
+        except httpx.RequestError as exc:
+            raise self._transport_error(exc, None) from exc
 
     async def _download(self, url: str, directory: Path, task_id: str, index: int) -> Path:
         async def once() -> Path:
-            request = self._build(self._http, "GET", url)
-            self._log_request(request)
-            try:
-                response = await self._http.send(request, stream=True, follow_redirects=True)
-                try:
-                    self._log_response(response, streamed=True)
-                    if response.status_code >= 400:
-                        await response.aread()
-                        raise download_error(response, url, self._api_key)
-                    name = file_name(task_id, index, url, response.headers.get("content-type"))
-                    with PartFile(directory, name) as part:
-                        async for chunk in response.aiter_bytes(CHUNK_SIZE):
-                            part.write(chunk)
-                        return part.commit()
-                finally:
-                    await response.aclose()
-            except httpx.RequestError as exc:
-                raise self._transport_error(exc, None) from exc
+            async with self._result_stream(url) as response:
+                name = file_name(task_id, index, url, response.headers.get("content-type"))
+                with PartFile(directory, name) as part:
+                    async for chunk in response.aiter_bytes(CHUNK_SIZE):
+                        part.write(chunk)
+                    return part.commit()
 
         return await self._with_retries(once, submit=False)
+
+    async def _read_result(self, record: TaskRecord, index: int) -> bytes:
+        """Result `index` of a finished task, in memory; see `LiangXin._read_result`."""
+        url = record.result_urls[index]
+
+        async def once() -> bytes:
+            async with self._result_stream(url) as response:
+                return await response.aread()
+
+        with self._edge(record.task_id):
+            return await self._with_retries(once, submit=False)
+
+    async def _iter_result(
+        self, record: TaskRecord, index: int, chunk_size: int
+    ) -> AsyncIterator[bytes]:
+        """Result `index` as chunks, streamed; see `LiangXin._iter_result`."""
+        url = record.result_urls[index]
+        with self._edge(record.task_id):
+            async with self._result_stream(url) as response:
+                async for chunk in response.aiter_bytes(chunk_size):
+                    yield chunk
