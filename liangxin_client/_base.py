@@ -28,6 +28,7 @@ from liangxin_client._errors import (
     APITimeoutError,
     ConfigurationError,
     InternalServerError,
+    InvalidRequestError,
     LiangXinError,
 )
 from liangxin_client._generated.api.tasks import create_task, get_task_details
@@ -224,14 +225,20 @@ class BaseClient:
                 del headers["Authorization"]
         else:
             absolute = self.base_url + url
-        return http.build_request(
-            method,
-            absolute,
-            json=json,
-            params=params,
-            headers=headers,
-            timeout=self.timeout if timeout is None else timeout,
-        )
+        try:
+            return http.build_request(
+                method,
+                absolute,
+                json=json,
+                params=params,
+                headers=headers,
+                timeout=self.timeout if timeout is None else timeout,
+            )
+        except (TypeError, ValueError) as exc:  # NaN, infinity, or an object JSON cannot hold
+            raise InvalidRequestError(
+                f"the request cannot be encoded as JSON ({scrub(str(exc), self._api_key)}); "
+                "nothing was sent"
+            ) from None
 
     def _request_timeout(self, deadline: float | None) -> httpx.Timeout:
         """The client's timeout, each phase cut to the time left before `deadline` (on _clock).
