@@ -64,6 +64,7 @@ from liangxin_client._generated.models import (
     ZImageInput,
 )
 from liangxin_client._inputs import MODEL_INPUTS, ModelInput
+from liangxin_client._many import AsyncManyRun, GenerateOutcome, ManyRun, OutcomeStatus
 from liangxin_client._polling import DurationStats, PollSchedule
 from liangxin_client._records import Task, TaskRecord, TaskState
 from liangxin_client._results import AsyncGenerationResult, GenerationResult
@@ -88,6 +89,7 @@ __all__ = [
     "AmbiguousSubmitError",
     "AsyncGenerationResult",
     "AsyncLiangXin",
+    "AsyncManyRun",
     "AuthenticationError",
     "BadRequestError",
     "CallbackReceiver",
@@ -98,6 +100,7 @@ __all__ = [
     "Flux2ProInput",
     "FluxAspectRatio",
     "Gemini25FlashImagePreviewInput",
+    "GenerateOutcome",
     "GenerationResult",
     "Imagen4FastInput",
     "Imagen4UltraInput",
@@ -111,6 +114,7 @@ __all__ = [
     "InvalidRequestError",
     "LiangXin",
     "LiangXinError",
+    "ManyRun",
     "ModelInput",
     "ModelName",
     "NanoBananaAspectRatio",
@@ -119,6 +123,7 @@ __all__ = [
     "NanoBananaProInput",
     "NanoBananaResolution",
     "NotFoundError",
+    "OutcomeStatus",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "PollSchedule",

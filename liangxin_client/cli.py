@@ -27,11 +27,14 @@ from urllib.parse import urlsplit
 from rich.console import Console
 
 import liangxin_contract
+from liangxin_client._cli_batch import add_arguments as add_batch_arguments
+from liangxin_client._cli_batch import cmd_batch
 from liangxin_client._cli_config import ConfigError, load_profile
 from liangxin_client._cli_mock import MockUnavailableError, embedded_mock
 from liangxin_client._cli_models import describe_models, render_models
 from liangxin_client._cli_progress import TaskProgress
 from liangxin_client._client import LiangXin
+from liangxin_client._durations_file import durations_key, remembered_durations
 from liangxin_client._errors import (
     APIConnectionError,
     APIError,
@@ -268,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("task_id", metavar="TASK_ID")
     _out_option(download)
 
+    batch = command("batch", cmd_batch, "one task per row of a JSONL/CSV file, resumable")
+    add_batch_arguments(batch)
+
     models = command("models", cmd_models, "list every model and its inputs")
     model_names = models.add_argument("model", nargs="*", metavar="MODEL", help="only these models")
     model_names.completer = _complete_models  # type: ignore[attr-defined]  # argcomplete
@@ -443,7 +449,9 @@ def _client(run: Run) -> Iterator[LiangXin]:
             except MockUnavailableError as exc:
                 raise UsageError(f"{exc}; nothing was sent") from None
             run.base_url = mock_url
-            yield stack.enter_context(_new_client(mock_key, mock_url))
+            client = stack.enter_context(_new_client(mock_key, mock_url))
+            stack.enter_context(remembered_durations(client, durations_key(run)))
+            yield client
         return
     try:
         profile = load_profile(args.profile)
@@ -472,7 +480,7 @@ def _client(run: Run) -> Iterator[LiangXin]:
             "or use --mock"
         )
     run.base_url = base_url
-    with _new_client(api_key, base_url) as client:
+    with _new_client(api_key, base_url) as client, remembered_durations(client, base_url):
         yield client
 
 
