@@ -25,7 +25,7 @@ JSON_TYPES |= {dict: "object", type(None): "null"}
 SCALAR_FACTS: tuple[str, ...] = ("const", "minimum", "maximum", "minLength", "maxLength")
 SCALAR_FACTS += ("minItems", "maxItems", "format", "pattern", "contentMediaType")
 FIELD_KEYS = {"type", "required", "default", "allowed", "items", "conditional_default", "in"}
-FIELD_KEYS |= {"tag", "tags", "note", *SCALAR_FACTS}
+FIELD_KEYS |= {"tag", "tags", "note", "open", "from", *SCALAR_FACTS}
 PAGE_KEYS = {"page", "title", "sources", "modified", "recovered", "tag", "notes", "model"}
 PAGE_KEYS |= {"fields", "rules", "statuses", "examples", "operations", "schemas", "states"}
 PAGE_KEYS |= {"callbacks", "aliases", "auth"}
@@ -166,6 +166,32 @@ def compare_allowed(facts: dict[str, Any], schema: dict[str, Any]) -> Iterator[s
             yield f"allowed values: extra {show(value)} in spec"
 
 
+def open_values(spec: Spec, schema: dict[str, Any]) -> tuple[list[Any], bool]:
+    """(values the schema names, whether it admits no others); an anyOf branch without an
+    enum or const opens the list."""
+    branches = schema.get("anyOf", []) + schema.get("oneOf", [])
+    if not branches:
+        values = allowed_values(schema)
+        return values or [], values is not None
+    known: list[Any] = []
+    closed = True
+    for branch in branches:
+        values, branch_closed = open_values(spec, spec.resolve(branch)[0])
+        known += values
+        closed = closed and branch_closed
+    return known, closed
+
+
+def compare_open(spec: Spec, facts: dict[str, Any], schema: dict[str, Any]) -> Iterator[str]:
+    """An open list ("and supported aliases"): the listed values are known, others allowed."""
+    known, closed = open_values(spec, schema)
+    for value in facts.get("allowed", []):
+        if value not in known:
+            yield f"allowed values: missing {show(value)} in spec"
+    if closed:
+        yield f"allowed values: docs leave the list open ({facts['open']}), spec's enum is closed"
+
+
 def compare_scalars(facts: dict[str, Any], schema: dict[str, Any]) -> Iterator[str]:
     for key in SCALAR_FACTS:
         if key in facts and schema.get(key, MISSING) != facts[key]:
@@ -194,7 +220,10 @@ def compare_field(spec: Spec, node: Node, facts: dict[str, Any], tag: str) -> It
         yes_no = {True: "yes", False: "no"}
         yield f"required: docs {yes_no[facts['required']]}, spec {yes_no[node.required]}"
     yield from compare_type(facts, node.schema)
-    yield from compare_allowed(facts, node.schema)
+    if facts.get("open"):
+        yield from compare_open(spec, facts, node.schema)
+    else:
+        yield from compare_allowed(facts, node.schema)
     yield from compare_scalars(facts, node.schema)
     yield from compare_conditional(facts, node.schema)
     if "inferred" in fact_tags(facts, tag) and "inferred" not in node.marks:
