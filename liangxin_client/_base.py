@@ -6,7 +6,6 @@ a response lives here or in the modules this one imports.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import itertools
 import os
@@ -379,8 +378,9 @@ class BaseClient:
     def _edge(self, task_id: str | None = None, *, note: bool = False) -> Iterator[None]:
         """Where an error leaves the client: scrub the API key from it and name its task.
 
-        With `note`, an interruption (Ctrl-C, asyncio cancellation) after the task was created
-        gets a note naming the task, and still propagates as what it is.
+        With `note`, any other exception after the task was created (Ctrl-C, asyncio
+        cancellation, an error raised by the caller's `on_update`) gets a note naming the task,
+        and still propagates as what it is.
         """
         try:
             yield
@@ -389,8 +389,8 @@ class BaseClient:
             if task_id and exc.task_id is None:
                 exc.task_id = task_id
             raise
-        except (KeyboardInterrupt, asyncio.CancelledError) as exc:
-            if note and task_id:
+        except BaseException as exc:  # Ctrl-C, cancellation, an error in the caller's on_update
+            if note and task_id and not isinstance(exc, GeneratorExit):
                 exc.add_note(f"liangxin: task {task_id} was created and goes on")
             raise
 

@@ -151,6 +151,17 @@ def test_an_interruption_after_create_names_the_task() -> None:
     assert any(TASK_ID in note for note in info.value.__notes__)
 
 
+def test_an_error_from_on_update_names_the_task(no_retry_waits: None) -> None:
+    seen = _by_path(CREATED, httpx.Response(200, json=envelope(record_data("generating"))))
+
+    def broken(record: object) -> None:
+        raise RuntimeError("my callback is broken")
+
+    with client_for(seen) as client, pytest.raises(RuntimeError) as info:
+        client.generate("z-image", "a fox", on_update=broken)
+    assert any(TASK_ID in note for note in info.value.__notes__)
+
+
 # -- 1. a create interrupted in flight is ambiguous, and stays an interruption --------------------
 
 
