@@ -16,6 +16,7 @@ from liangxin_contract._spec import (
     spec_bytes,
     spec_sha256,
 )
+from liangxin_contract.display import redact_url
 from liangxin_contract.validation import ContractViolation, validate_create_task
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "input_schema",
     "load_spec",
     "model_names",
+    "redact_url",
     "request_schema_name",
     "spec_bytes",
     "spec_sha256",

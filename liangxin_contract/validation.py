@@ -9,6 +9,10 @@ from typing import Any
 import jsonschema_rs
 
 from liangxin_contract._spec import _mapping, load_spec
+from liangxin_contract.display import shorten, shown_value
+
+#: The longest message a violation carries (echoed values are shortened first).
+MAX_MESSAGE_CHARS = 500
 
 
 class ContractViolation(ValueError):
@@ -51,10 +55,17 @@ def _describe(error: Any) -> ContractViolation:
     if name == "Enum":
         allowed = ", ".join(json.dumps(v) for v in kind.options)
         return ContractViolation(
-            f"invalid {path}: {json.dumps(error.instance)} is not one of {allowed}", path
+            f"invalid {path}: {shown_value(error.instance, path)} is not one of {allowed}", path
         )
     label = path or "request body"
-    return ContractViolation(f"invalid {label}: {error.message}", path or None)
+    message: str = error.message
+    echoed = shown_value(error.instance)  # the validator quotes the value as compact JSON
+    full = json.dumps(error.instance, ensure_ascii=False, separators=(",", ":"), default=str)
+    if path == "callBackUrl" or len(full) > len(echoed):
+        message = message.replace(full, shown_value(error.instance, path))
+    return ContractViolation(
+        f"invalid {label}: {shorten(message, MAX_MESSAGE_CHARS)}", path or None
+    )
 
 
 def _count(value: Any) -> int:
@@ -88,10 +99,13 @@ def validate_create_task(body: Any) -> str:
     schema_name = _mapping().get(model)
     if schema_name is None:
         raise ContractViolation(f"unsupported model: {model}", "model")
-    errors = sorted(
-        _validator(schema_name).iter_errors(body),
-        key=lambda e: (len(e.instance_path), [str(p) for p in e.instance_path], e.message),
-    )
+    try:
+        errors = sorted(
+            _validator(schema_name).iter_errors(body),
+            key=lambda e: (len(e.instance_path), [str(p) for p in e.instance_path], e.message),
+        )
+    except (ValueError, RecursionError) as exc:  # nested past the validator's limit; bad text
+        raise ContractViolation(f"request body cannot be validated: {shorten(str(exc))}") from None
     if errors:
         raise _describe(errors[0])
     schemas = _components()["schemas"]
