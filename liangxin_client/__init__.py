@@ -46,8 +46,9 @@ from liangxin_client._generated.models import (
     ImagenOutputFormat,
     ImagenPersonGeneration,
     ImagenSafetySettings,
+    KlingV3ProInput,
     ModelName,
-    NanoBananaAspectRatio,
+    NanoBananaKnownAspectRatio,
     NanoBananaOutputFormat,
     NanoBananaProFlashInput,
     NanoBananaProInput,
@@ -60,11 +61,17 @@ from liangxin_client._generated.models import (
     ZImageImageSize,
     ZImageInput,
 )
-from liangxin_client._inputs import MODEL_INPUTS, ModelInput
+from liangxin_client._inputs import MODEL_INPUTS, ModelInput, NanoBananaAspectRatio
 from liangxin_client._polling import DurationStats, PollSchedule
 from liangxin_client._records import Task, TaskRecord, TaskState
 from liangxin_client._results import AsyncGenerationResult, GenerationResult
 from liangxin_client._version import __version__
+from liangxin_client._warnings import (
+    InferredConstraintWarning,
+    LiangXinWarning,
+    UnknownFieldWarning,
+    UnknownModelWarning,
+)
 from liangxin_client.callbacks import (
     CallbackReceiver,
     async_verify_callback,
@@ -102,14 +109,18 @@ __all__ = [
     "ImagenOutputFormat",
     "ImagenPersonGeneration",
     "ImagenSafetySettings",
+    "InferredConstraintWarning",
     "InternalServerError",
     "InvalidCallbackError",
     "InvalidRequestError",
+    "KlingV3ProInput",
     "LiangXin",
     "LiangXinError",
+    "LiangXinWarning",
     "ModelInput",
     "ModelName",
     "NanoBananaAspectRatio",
+    "NanoBananaKnownAspectRatio",
     "NanoBananaOutputFormat",
     "NanoBananaProFlashInput",
     "NanoBananaProInput",
@@ -131,6 +142,8 @@ __all__ = [
     "TaskState",
     "TaskTimeoutError",
     "UnexpectedTaskStateError",
+    "UnknownFieldWarning",
+    "UnknownModelWarning",
     "UnprocessableEntityError",
     "ZImageImageSize",
     "ZImageInput",

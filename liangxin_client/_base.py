@@ -100,8 +100,11 @@ class BaseClient:
         timeout: float | httpx.Timeout,
         max_retries: int,
         default_headers: Mapping[str, str] | None,
+        strict: bool = False,
     ) -> None:
         configure_from_env()
+        #: Treat guesses (inferred rules, unknown models and fields) as errors, not warnings.
+        self.strict = strict
         self._api_key = _check_api_key(
             _resolve(api_key, "LIANGXIN_API_KEY", "API key", "api_key=...")
         )
@@ -146,6 +149,7 @@ class BaseClient:
             "timeout": self.timeout,
             "max_retries": self.max_retries,
             "default_headers": self.default_headers,
+            "strict": self.strict,
         }
         options.update({k: v for k, v in changes.items() if v is not UNSET})
         return options

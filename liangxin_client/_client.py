@@ -50,6 +50,7 @@ class LiangXin(BaseClient):
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
+        strict: bool = False,
     ) -> None:
         super().__init__(
             api_key,
@@ -57,6 +58,7 @@ class LiangXin(BaseClient):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            strict=strict,
         )
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client(timeout=self.timeout)
@@ -71,6 +73,7 @@ class LiangXin(BaseClient):
         timeout: float | httpx.Timeout = UNSET,
         max_retries: int = UNSET,
         default_headers: Mapping[str, str] | None = UNSET,
+        strict: bool = UNSET,
     ) -> LiangXin:
         """A copy with some settings changed, sharing the connection pool and `durations`."""
         copy = LiangXin(
@@ -80,6 +83,7 @@ class LiangXin(BaseClient):
                 timeout=timeout,
                 max_retries=max_retries,
                 default_headers=default_headers,
+                strict=strict,
             ),
             http_client=self._http,
         )
@@ -114,6 +118,7 @@ class LiangXin(BaseClient):
         callback_url: str | None = None,
         extra_input: Mapping[str, Any] | None = None,
         validate: bool = True,
+        strict: bool | None = None,
         **fields: Any,
     ) -> GenerationResult:
         """Create a task, wait for it (`timeout` seconds), and optionally save the results.
@@ -128,6 +133,7 @@ class LiangXin(BaseClient):
             callback_url=callback_url,
             extra_input=extra_input,
             validate=validate,
+            strict=strict,
             **fields,
         )
         record = self.tasks.wait(task, timeout=timeout, on_update=on_update)
@@ -237,6 +243,7 @@ class AsyncLiangXin(BaseClient):
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
+        strict: bool = False,
     ) -> None:
         super().__init__(
             api_key,
@@ -244,6 +251,7 @@ class AsyncLiangXin(BaseClient):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            strict=strict,
         )
         self._owns_http = http_client is None
         self._http = (
@@ -260,6 +268,7 @@ class AsyncLiangXin(BaseClient):
         timeout: float | httpx.Timeout = UNSET,
         max_retries: int = UNSET,
         default_headers: Mapping[str, str] | None = UNSET,
+        strict: bool = UNSET,
     ) -> AsyncLiangXin:
         """A copy with some settings changed, sharing the connection pool and `durations`."""
         copy = AsyncLiangXin(
@@ -269,6 +278,7 @@ class AsyncLiangXin(BaseClient):
                 timeout=timeout,
                 max_retries=max_retries,
                 default_headers=default_headers,
+                strict=strict,
             ),
             http_client=self._http,
         )
@@ -303,6 +313,7 @@ class AsyncLiangXin(BaseClient):
         callback_url: str | None = None,
         extra_input: Mapping[str, Any] | None = None,
         validate: bool = True,
+        strict: bool | None = None,
         **fields: Any,
     ) -> AsyncGenerationResult:
         """Create a task, wait for it, and optionally save the results; see `LiangXin.generate`."""
@@ -313,6 +324,7 @@ class AsyncLiangXin(BaseClient):
             callback_url=callback_url,
             extra_input=extra_input,
             validate=validate,
+            strict=strict,
             **fields,
         )
         record = await self.tasks.wait(task, timeout=timeout, on_update=on_update)

@@ -16,10 +16,29 @@ from liangxin_contract._spec import (
     spec_bytes,
     spec_sha256,
 )
-from liangxin_contract.validation import ContractViolation, validate_create_task
+from liangxin_contract.provenance import Constraint
+from liangxin_contract.validation import (
+    ContractViolation,
+    UnknownField,
+    Verdict,
+    Violation,
+    check_create_task,
+    closest_model,
+    model_constraints,
+    model_knowledge,
+    validate_create_task,
+)
 
 __all__ = [
+    "Constraint",
     "ContractViolation",
+    "UnknownField",
+    "Verdict",
+    "Violation",
+    "check_create_task",
+    "closest_model",
+    "model_constraints",
+    "model_knowledge",
     "input_schema",
     "load_spec",
     "model_names",
