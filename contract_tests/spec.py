@@ -8,6 +8,7 @@ from typing import Any
 import jsonschema_rs
 
 from liangxin_contract import load_spec
+from liangxin_contract.provenance import Resolver, view
 
 
 @cache
@@ -32,10 +33,37 @@ def _validator_for(ref: str) -> Any:
     return jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
 
 
+@cache
+def _view_validator(ref: str, documented_only: bool) -> Any:
+    schema = view(Resolver(spec()), {"$ref": ref}, documented_only=documented_only)
+    return jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+
+
 def schema_errors(component: str, instance: Any) -> list[str]:
     """Why `instance` does not match `components/schemas/<component>` (empty: it matches)."""
     validator = _validator_for(f"#/components/schemas/{component}")
     return [f"{_path(e.instance_path)}: {e.message}" for e in validator.iter_errors(instance)]
+
+
+def split_errors(ref: str, instance: Any) -> tuple[list[str], list[str]]:
+    """(documented, guessed) reasons `instance` breaks the schema at `ref`: the documented
+    view's errors, and the errors of the whole schema at other places (inferred constraints)."""
+    documented = list(_view_validator(ref, True).iter_errors(instance))
+    places = {tuple(e.instance_path) for e in documented}
+    guessed = [
+        e
+        for e in _view_validator(ref, False).iter_errors(instance)
+        if tuple(e.instance_path) not in places
+    ]
+    return (
+        [f"{_path(e.instance_path)}: {e.message}" for e in documented],
+        [f"{_path(e.instance_path)}: {e.message}" for e in guessed],
+    )
+
+
+def component_errors(component: str, instance: Any) -> tuple[list[str], list[str]]:
+    """`split_errors` for `components/schemas/<component>`."""
+    return split_errors(f"#/components/schemas/{component}", instance)
 
 
 def operation(operation_id: str) -> tuple[str, str, dict[str, Any]]:
@@ -58,12 +86,35 @@ def response_schema_ref(operation_id: str, status: int) -> str | None:
     return ref
 
 
-def response_errors(operation_id: str, status: int, body: Any) -> list[str]:
-    """Why a response body breaks the contract for this operation and status (empty: fine)."""
+def response_errors(operation_id: str, status: int, body: Any) -> tuple[list[str], list[str]]:
+    """(documented, guessed) reasons a response body breaks the contract for this operation and
+    status (both empty: fine). Only the documented ones are violations."""
     ref = response_schema_ref(operation_id, status)
     if ref is None:
-        return [f"HTTP {status} is not documented for {operation_id}"]
-    return [f"{_path(e.instance_path)}: {e.message}" for e in _validator_for(ref).iter_errors(body)]
+        return [f"HTTP {status} is not documented for {operation_id}"], []
+    return split_errors(ref, body)
+
+
+def response_components() -> list[str]:
+    """The component schemas the documented responses name (`CreateTaskResponse`, ...)."""
+    names: set[str] = set()
+    responses = [
+        r
+        for item in spec()["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict)
+        for r in op.get("responses", {}).values()
+    ]
+    for response in responses:
+        schema = _resolve(response).get("content", {}).get("application/json", {}).get("schema")
+        if isinstance(schema, dict) and "$ref" in schema:
+            names.add(schema["$ref"].rsplit("/", 1)[-1])
+    return sorted(names)
+
+
+def is_ours(example: dict[str, Any]) -> bool:
+    """An example we wrote (`x-liangxin-source: inferred`), not one quoted from the docs."""
+    return bool(example.get("x-liangxin-source", "doc") != "doc")
 
 
 def documented_examples(node: dict[str, Any]) -> dict[str, Any]:
@@ -76,6 +127,12 @@ def documented_examples(node: dict[str, Any]) -> dict[str, Any]:
 def request_examples() -> dict[str, Any]:
     """Every createTask requestBody example, by name."""
     return documented_examples(operation("createTask")[2]["requestBody"])
+
+
+def our_request_examples() -> frozenset[str]:
+    """The createTask requestBody examples we wrote ourselves (not the docs')."""
+    content = operation("createTask")[2]["requestBody"]["content"]["application/json"]
+    return frozenset(n for n, ex in content.get("examples", {}).items() if is_ours(_resolve(ex)))
 
 
 def error_examples(operation_id: str) -> dict[tuple[int, str], Any]:
