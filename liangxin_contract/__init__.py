@@ -26,6 +26,7 @@ from liangxin_contract.validation import (
     closest_model,
     model_constraints,
     model_knowledge,
+    request_view,
     validate_create_task,
 )
 
@@ -37,11 +38,12 @@ __all__ = [
     "Violation",
     "check_create_task",
     "closest_model",
-    "model_constraints",
-    "model_knowledge",
     "input_schema",
     "load_spec",
+    "model_constraints",
+    "model_knowledge",
     "model_names",
+    "request_view",
     "request_schema_name",
     "spec_bytes",
     "spec_sha256",
