@@ -8,13 +8,6 @@ from typing import Any, TypeAlias
 
 import liangxin_contract
 from liangxin_client._errors import InvalidRequestError
-from liangxin_client._warnings import (
-    InferredConstraintWarning,
-    LiangXinWarning,
-    UnknownFieldWarning,
-    UnknownModelWarning,
-    warn,
-)
 from liangxin_client._generated.models import (
     Flux2ProInput,
     Gemini25FlashImagePreviewInput,
@@ -29,6 +22,13 @@ from liangxin_client._generated.models import (
     SeedreamV45EditInput,
     SeedreamV45Input,
     ZImageInput,
+)
+from liangxin_client._warnings import (
+    InferredConstraintWarning,
+    LiangXinWarning,
+    UnknownFieldWarning,
+    UnknownModelWarning,
+    warn,
 )
 
 #: Nano Banana's ratios: the listed ones, "and supported aliases" (open: any string is sent).

@@ -16,11 +16,12 @@ import os
 import shlex
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 from rich.console import Console
 
@@ -44,6 +45,7 @@ from liangxin_client._inputs import build_create_body
 from liangxin_client._records import TaskRecord, TaskState
 from liangxin_client._tasks import DEFAULT_WAIT_TIMEOUT
 from liangxin_client._version import __version__
+from liangxin_client._warnings import LiangXinWarning
 
 EXIT_OK = 0
 EXIT_API_ERROR = 1  # the service answered with an error or could not be reached, or another
@@ -121,6 +123,12 @@ def _task_inputs(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="KEY=VALUE",
         help='another input field; VALUE is JSON when it parses (5, true, ["a"]), else text',
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse what the contract only guesses (an inferred rule, a model or input field it "
+        "does not know) instead of warning and sending",
     )
 
 
@@ -398,13 +406,13 @@ def _wait(run: Run, client: LiangXin, task_id: str, timeout: float) -> TaskRecor
 
 def cmd_generate(run: Run) -> int:
     args = run.args
-    _check_model(args.model)
     fields = _parse_inputs(args)
-    build_create_body(args.model, args.prompt, fields=fields)  # every contract rule, offline
+    # Every contract rule, offline, before the client is built; create() need not check again.
+    build_create_body(args.model, args.prompt, fields=fields, strict=args.strict)
     with _client(run) as client:
         out = OutputDir(args.out)  # before paying for a task whose images could not be saved
         with out.kept_only_on_success():
-            task = client.tasks.create(args.model, args.prompt, **fields)
+            task = client.tasks.create(args.model, args.prompt, validate=False, **fields)
             run.task_id = task.task_id
             run.note(f"task {task.task_id} created")
             record = _wait(run, client, task.task_id, args.timeout)
@@ -423,10 +431,9 @@ def _print_saved(run: Run, record: TaskRecord, paths: list[Path]) -> int:
 
 def cmd_create(run: Run) -> int:
     args = run.args
-    _check_model(args.model)
     fields = _parse_inputs(args)
     with _client(run) as client:
-        task = client.tasks.create(args.model, args.prompt, **fields)
+        task = client.tasks.create(args.model, args.prompt, strict=args.strict, **fields)
     run.task_id = task.task_id
     if run.json:
         _emit({"taskId": task.task_id, "model": task.model})
@@ -526,8 +533,34 @@ def _fail(run: Run | None, code: int, message: str, kind: str) -> int:
     return code
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """The library's warnings as one `warning: ...` line each; others as Python shows them."""
+    if issubclass(category, LiangXinWarning):
+        print(f"warning: {' '.join(str(message).split())}", file=sys.stderr)
+    else:
+        _python_show_warning(message, category, filename, lineno, file, line)
+
+
+_python_show_warning = warnings.showwarning
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `liangxin` and `python -m liangxin_client`."""
+    previous, warnings.showwarning = warnings.showwarning, _show_warning
+    try:
+        return _main(argv)
+    finally:
+        warnings.showwarning = previous
+
+
+def _main(argv: Sequence[str] | None) -> int:
     run: Run | None = None
     try:  # Ctrl-C is one line at any point, start-up and error reporting included
         args = build_parser().parse_args(argv)

@@ -12,9 +12,12 @@ from liangxin_contract._spec import (
     input_schema,
     load_spec,
     model_names,
+    operation,
     request_schema_name,
     spec_bytes,
     spec_sha256,
+    task_states,
+    terminal_states,
 )
 from liangxin_contract.provenance import Constraint
 from liangxin_contract.validation import (
@@ -26,6 +29,8 @@ from liangxin_contract.validation import (
     closest_model,
     model_constraints,
     model_knowledge,
+    request_view,
+    schema_validator,
     validate_create_task,
 )
 
@@ -37,13 +42,18 @@ __all__ = [
     "Violation",
     "check_create_task",
     "closest_model",
-    "model_constraints",
-    "model_knowledge",
     "input_schema",
     "load_spec",
+    "model_constraints",
+    "model_knowledge",
     "model_names",
+    "operation",
     "request_schema_name",
+    "request_view",
+    "schema_validator",
     "spec_bytes",
     "spec_sha256",
+    "task_states",
+    "terminal_states",
     "validate_create_task",
 ]

@@ -299,3 +299,13 @@ def model_knowledge(model: str) -> Literal["known", "partial", "unknown"]:
     if request is None:
         return "unknown"
     return "partial" if _input_context(request)[0].get("x-liangxin-partial") else "known"
+
+
+def request_view(model: str, *, documented_only: bool = False) -> dict[str, Any]:
+    """A model's createTask body schema, self-contained (no `$ref`s); see `provenance.view`."""
+    return view(_resolver(), _schema_node(_mapping()[model]), documented_only=documented_only)
+
+
+def schema_validator(name: str, *, documented_only: bool = False) -> Any:
+    """A jsonschema-rs validator (formats on) for a component schema, e.g. `RecordInfoResponse`."""
+    return _validator(name, documented_only)
