@@ -10,10 +10,12 @@ from typing import Any
 from contract_tests.guesses import LOG, RESPONSE
 from contract_tests.spec import schema_errors
 from contract_tests.violations import Violation
+from liangxin_contract import task_states, terminal_states
 
-STATES = ("waiting", "queuing", "generating", "success", "fail")
-TERMINAL = frozenset({"success", "fail"})
-_RANK = {"waiting": 0, "queuing": 1, "generating": 2, "success": 3, "fail": 3}
+STATES = task_states()
+TERMINAL = terminal_states()
+#: Lifecycle order: the terminal states share the last rank.
+_RANK = {state: min(i, len(STATES) - len(TERMINAL)) for i, state in enumerate(STATES)}
 
 
 def record_violations(

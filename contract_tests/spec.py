@@ -1,14 +1,14 @@
-"""Read the contract: JSON Schema validators for components and documented responses."""
+"""Read the contract (through `liangxin_contract`): component and response validators, split
+into documented and guessed errors, and the documented examples."""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
-import jsonschema_rs
-
-from liangxin_contract import load_spec
-from liangxin_contract.provenance import Resolver, view
+from liangxin_contract import load_spec, schema_validator
+from liangxin_contract import operation as operation_route
+from liangxin_contract.provenance import Resolver
 
 
 @cache
@@ -18,41 +18,24 @@ def spec() -> dict[str, Any]:
 
 
 def _resolve(node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        parts = node["$ref"].removeprefix("#/").split("/")
-        target: Any = spec()
-        for part in parts:
-            target = target[part]
-        node = target
-    return node
-
-
-@cache
-def _validator_for(ref: str) -> Any:
-    schema = {"$ref": ref, "components": spec()["components"]}
-    return jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
-
-
-@cache
-def _view_validator(ref: str, documented_only: bool) -> Any:
-    schema = view(Resolver(spec()), {"$ref": ref}, documented_only=documented_only)
-    return jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+    return Resolver(spec()).merged(node)
 
 
 def schema_errors(component: str, instance: Any) -> list[str]:
     """Why `instance` does not match `components/schemas/<component>` (empty: it matches)."""
-    validator = _validator_for(f"#/components/schemas/{component}")
+    validator = schema_validator(component)
     return [f"{_path(e.instance_path)}: {e.message}" for e in validator.iter_errors(instance)]
 
 
-def split_errors(ref: str, instance: Any) -> tuple[list[str], list[str]]:
-    """(documented, guessed) reasons `instance` breaks the schema at `ref`: the documented
-    view's errors, and the errors of the whole schema at other places (inferred constraints)."""
-    documented = list(_view_validator(ref, True).iter_errors(instance))
+def component_errors(component: str, instance: Any) -> tuple[list[str], list[str]]:
+    """(documented, guessed) reasons `instance` breaks `components/schemas/<component>`: the
+    documented view's errors, and the whole schema's errors at other places (inferred
+    constraints: never violations)."""
+    documented = list(schema_validator(component, documented_only=True).iter_errors(instance))
     places = {tuple(e.instance_path) for e in documented}
     guessed = [
         e
-        for e in _view_validator(ref, False).iter_errors(instance)
+        for e in schema_validator(component).iter_errors(instance)
         if tuple(e.instance_path) not in places
     ]
     return (
@@ -61,18 +44,11 @@ def split_errors(ref: str, instance: Any) -> tuple[list[str], list[str]]:
     )
 
 
-def component_errors(component: str, instance: Any) -> tuple[list[str], list[str]]:
-    """`split_errors` for `components/schemas/<component>`."""
-    return split_errors(f"#/components/schemas/{component}", instance)
-
-
 def operation(operation_id: str) -> tuple[str, str, dict[str, Any]]:
     """(method, path, operation object) of an operationId."""
-    for path, item in spec()["paths"].items():
-        for method, op in item.items():
-            if isinstance(op, dict) and op.get("operationId") == operation_id:
-                return method.upper(), path, op
-    raise KeyError(operation_id)
+    method, path = operation_route(operation_id)
+    op: dict[str, Any] = spec()["paths"][path][method.lower()]
+    return method, path, op
 
 
 def response_schema_ref(operation_id: str, status: int) -> str | None:
@@ -92,7 +68,7 @@ def response_errors(operation_id: str, status: int, body: Any) -> tuple[list[str
     ref = response_schema_ref(operation_id, status)
     if ref is None:
         return [f"HTTP {status} is not documented for {operation_id}"], []
-    return split_errors(ref, body)
+    return component_errors(ref.rsplit("/", 1)[-1], body)
 
 
 def response_components() -> list[str]:
