@@ -366,13 +366,20 @@ class Variant:
     not_refuted: tuple[str, ...] = ()
     #: Texts that some refuted guess must contain.
     guesses: tuple[str, ...] = ()
+    #: The tests to run (a pytest `-k` expression; None: all).
+    select: str | None = None
 
 
 VARIANTS: dict[str, Variant] = {
     # The real mock (non-strict) accepts the probe imagen4-fast seed 0: conformant, refuted.
     "mock": Variant(refuted=("guess.accepted",), guesses=("imagen4-fast: input.seed (minimum)",)),
-    "strict_mock": Variant(not_refuted=("guess.accepted",)),
-    "contradicts_guesses": Variant(refuted=("guess.refused", "guess.response")),
+    "strict_mock": Variant(
+        not_refuted=("guess.accepted",), select="test_operations or test_guesses"
+    ),
+    "contradicts_guesses": Variant(
+        refuted=("guess.refused", "guess.response"),
+        select="test_operations or test_docs_requests or test_client_contract",
+    ),
 }
 
 

@@ -72,7 +72,9 @@ def mutant_args(name: str) -> list[str]:
     if name == "mock":
         return [*args, "--"]
     if name in VARIANTS:
-        return [*args, "--target-app", f"contract_tests.mutants:{name}", "--"]
+        select = VARIANTS[name].select
+        args += ["--target-app", f"contract_tests.mutants:{name}", "--"]
+        return [*args, "-k", select] if select else args
     args += ["--target-app", f"contract_tests.mutants:{name}", "--", "-x"]
     select = MUTANTS[name].select
     return [*args, "-k", select] if select else args
