@@ -30,6 +30,8 @@ class Run:
     files: dict[str, str]
     #: The guess log (`contract_tests.guesses.GuessLog.as_dict`).
     guesses: dict[str, Any]
+    #: What went wrong in the suite itself (`suite.error` messages), for diagnosis.
+    errors: tuple[str, ...] = ()
 
     @property
     def tail(self) -> str:
@@ -62,6 +64,12 @@ def conformance(
         stderr=done.stderr,
         files=files,
         guesses=loaded.get("guesses") or no_guesses(),
+        errors=tuple(
+            f"{o['test']}: {v['message']}"
+            for o in outcomes
+            for v in o["violations"]
+            if v["rule"] == "suite.error"
+        ),
     )
 
 

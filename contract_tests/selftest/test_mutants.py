@@ -45,5 +45,5 @@ def test_mutant_is_caught(runs: dict[str, Run], name: str) -> None:
     assert run.code == 1, f"the suite did not fail on mutant {name}:\n{run.tail}"
     expected = set(MUTANTS[name].rules)
     assert run.rules & expected, (
-        f"{name}: expected one of {sorted(expected)}, got {sorted(run.rules)}"
+        f"{name}: expected one of {sorted(expected)}, got {sorted(run.rules)} {run.errors}"
     )
