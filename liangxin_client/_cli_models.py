@@ -104,9 +104,7 @@ def describe_model(model: str) -> dict[str, Any]:
         sources = _sources(constraints, f"input.{name}")
         items = _sources(constraints, f"input.{name}[]")
         sources.update({f"items.{k}": v for k, v in items.items()})
-        inputs.append(
-            _field(name, prop, required_source if name in required else None, sources)
-        )
+        inputs.append(_field(name, prop, required_source if name in required else None, sources))
     return {
         "model": model,
         "knowledge": liangxin_contract.model_knowledge(model),

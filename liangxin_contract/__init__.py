@@ -12,9 +12,12 @@ from liangxin_contract._spec import (
     input_schema,
     load_spec,
     model_names,
+    operation,
     request_schema_name,
     spec_bytes,
     spec_sha256,
+    task_states,
+    terminal_states,
 )
 from liangxin_contract.provenance import Constraint
 from liangxin_contract.validation import (
@@ -27,6 +30,7 @@ from liangxin_contract.validation import (
     model_constraints,
     model_knowledge,
     request_view,
+    schema_validator,
     validate_create_task,
 )
 
@@ -43,9 +47,13 @@ __all__ = [
     "model_constraints",
     "model_knowledge",
     "model_names",
-    "request_view",
+    "operation",
     "request_schema_name",
+    "request_view",
+    "schema_validator",
     "spec_bytes",
     "spec_sha256",
+    "task_states",
+    "terminal_states",
     "validate_create_task",
 ]

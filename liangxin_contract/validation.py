@@ -304,3 +304,8 @@ def model_knowledge(model: str) -> Literal["known", "partial", "unknown"]:
 def request_view(model: str, *, documented_only: bool = False) -> dict[str, Any]:
     """A model's createTask body schema, self-contained (no `$ref`s); see `provenance.view`."""
     return view(_resolver(), _schema_node(_mapping()[model]), documented_only=documented_only)
+
+
+def schema_validator(name: str, *, documented_only: bool = False) -> Any:
+    """A jsonschema-rs validator (formats on) for a component schema, e.g. `RecordInfoResponse`."""
+    return _validator(name, documented_only)
