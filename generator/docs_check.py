@@ -856,8 +856,13 @@ def check_statuses(spec: Spec, pages: dict[str, dict[str, Any]]) -> Iterator[str
 
 def load_pages(docs_dir: Path) -> dict[str, dict[str, Any]]:
     """Every docs page, by file stem (the manifest `INDEX.yaml` is not a page)."""
-    paths = sorted(p for p in docs_dir.glob("*.yaml") if p.name != INDEX)
-    return {p.stem: yaml.safe_load(p.read_text()) for p in paths}
+    pages: dict[str, dict[str, Any]] = {}
+    for path in sorted(p for p in docs_dir.glob("*.yaml") if p.name != INDEX):
+        try:
+            pages[path.stem] = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as exc:
+            raise yaml.YAMLError(f"{path.name}: {exc}") from exc
+    return pages
 
 
 def load_index(docs_dir: Path) -> list[str] | None:
@@ -883,14 +888,12 @@ def check_manifest(index: list[str] | None, pages: dict[str, dict[str, Any]]) ->
 
 
 def mismatches(
-    spec_doc: dict[str, Any], pages: dict[str, dict[str, Any]], index: list[str] | None = None
+    spec_doc: dict[str, Any], pages: dict[str, dict[str, Any]], index: list[str] | None
 ) -> list[str]:
-    """Every mismatch between the docs pages and the spec, one message each."""
+    """Every mismatch between the docs pages (and their manifest) and the spec."""
     spec = Spec(spec_doc)
     common = every_variant(pages)
-    out: list[str] = []
-    if index is not None:
-        out.extend(check_manifest(index, pages))
+    out = list(check_manifest(index, pages))
     for stem, page in pages.items():
         if page.get("page") != stem:
             out.append(f"{stem}: `page` is {page.get('page')!r}, expected the file name {stem!r}")
@@ -906,13 +909,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--spec", type=Path, default=REPO / "openapi" / "liangxin.yaml")
     parser.add_argument("--docs", type=Path, default=REPO / "openapi" / "docs")
     args = parser.parse_args(argv)
-    pages = load_pages(args.docs)
+    try:
+        pages = load_pages(args.docs)
+    except yaml.YAMLError as exc:
+        print(f"docs-check: not valid YAML: {exc}")
+        return 1
     if not pages:
         print(f"docs-check: no pages in {args.docs}")
         return 1
-    index = load_index(args.docs)
-    problems = [*check_manifest(index, pages)] if index is None else []
-    problems += mismatches(yaml.safe_load(args.spec.read_text()), pages, index)
+    problems = mismatches(yaml.safe_load(args.spec.read_text()), pages, load_index(args.docs))
     for problem in problems:
         print(problem)
     if problems:

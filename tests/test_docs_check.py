@@ -275,3 +275,12 @@ def test_a_missing_manifest_is_named(tmp_path: Path, capsys: pytest.CaptureFixtu
     code, lines = run(capsys, "--docs", str(docs))
     assert code == 1
     assert "INDEX.yaml: missing (the manifest of the snapshot's pages)" in lines
+
+
+def test_a_broken_page_is_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    docs = copy_docs(tmp_path)
+    with (docs / "z-image.yaml").open("a") as handle:
+        handle.write("a: b: c\n")
+    code, lines = run(capsys, "--docs", str(docs))
+    assert code == 1
+    assert lines[0].startswith("docs-check: not valid YAML: z-image.yaml: ")

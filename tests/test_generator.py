@@ -120,11 +120,16 @@ def test_check_catches_a_stale_constraints_table(
 
 
 def test_check_catches_a_provenance_change(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A constraint that becomes a guess changes only the table (and the spec copy)."""
+    """A documented limit that becomes a guess changes the table, which `check` names."""
+    # Nano Banana Pro's prompt (the Flash input's image_input has no description).
+    prompt = "What to generate, 2 to 3000 characters.\n        image_input:\n"
+    prompt += "          type: array\n          maxItems: 3\n          items:\n"
+    prompt += "            $ref: '#/components/schemas/NanoBananaImageReference'\n"
+    prompt += "          description: Reference images."
     edit_spec(
         tree,
-        "          minLength: 2\n          maxLength: 3000\n          description: What to generate, 2 to 3000 characters.\n        image_input:\n          type: array\n          maxItems: 3\n          items:\n            $ref: '#/components/schemas/NanoBananaImageReference'\n          description: Reference images.",
-        "          minLength: 2\n          maxLength: 3000\n          x-liangxin-inferred: [maxLength]\n          description: What to generate, 2 to 3000 characters.\n        image_input:\n          type: array\n          maxItems: 3\n          items:\n            $ref: '#/components/schemas/NanoBananaImageReference'\n          description: Reference images.",
+        f"          description: {prompt}",
+        f"          x-liangxin-inferred: [maxLength]\n          description: {prompt}",
     )
     code, out = run("check", tree, capsys)
     assert code == 1
