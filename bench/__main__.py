@@ -9,6 +9,8 @@ BENCHMARKS = {
     "mock": "bench.bench_mock",
     "client": "bench.bench_client",
     "callbacks": "bench.bench_callbacks",
+    "mock-fill": "bench.bench_mock_fill",
+    "many": "bench.bench_many",
 }
 
 

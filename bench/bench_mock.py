@@ -27,10 +27,9 @@ BODY = {"model": "seedream-v4-5", "input": {"prompt": "A premium tea bottle on a
 
 
 @contextmanager
-def mock_process(db: str | None) -> Iterator[str]:
-    """Start the mock in a subprocess; yield its base URL."""
-    command = [sys.executable, "-m", "liangxin_mock", "--port", "0", "--task-seconds", "0"]
-    command += ["--api-key", KEY] + (["--db", db] if db else [])
+def mock_process(*options: str, key: str = KEY) -> Iterator[str]:
+    """Start liangxin-mock in a subprocess with `key` and `options`; yield its base URL."""
+    command = [sys.executable, "-m", "liangxin_mock", "--port", "0", "--api-key", key, *options]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -86,6 +85,17 @@ async def _concurrent(url: str, n: int, concurrency: int) -> tuple[float, float]
     return n / (created - start), n / (done - created)
 
 
+def measure(label: str, db: str | None, requests: int, concurrency: int) -> None:
+    """Start a mock on `db` (None: in memory), measure it and print two result lines."""
+    options = ["--task-seconds", "0", *(["--db", db] if db else [])]
+    with mock_process(*options) as url:
+        _sequential(url, 50)  # warm up
+        seq = _sequential(url, requests)
+        conc = asyncio.run(_concurrent(url, requests, concurrency))
+    print(f"{label:<10} {'sequential':<14} {seq[0]:>13.0f} {seq[1]:>13.0f}")
+    print(f"{label:<10} {f'concurrent x{concurrency}':<14} {conc[0]:>13.0f} {conc[1]:>13.0f}")
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     with Path("/proc/cpuinfo").open() as info:
@@ -106,12 +116,5 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'database':<10} {'mode':<14} {'createTask/s':>13} {'recordInfo/s':>13}")
     with tempfile.TemporaryDirectory() as tmp:
         for label, db in (("memory", None), ("file", str(Path(tmp) / "bench.db"))):
-            with mock_process(db) as url:
-                _sequential(url, 50)  # warm up
-                seq = _sequential(url, args.requests)
-                conc = asyncio.run(_concurrent(url, args.requests, args.concurrency))
-            print(f"{label:<10} {'sequential':<14} {seq[0]:>13.0f} {seq[1]:>13.0f}")
-            print(
-                f"{label:<10} {f'concurrent x{args.concurrency}':<14} {conc[0]:>13.0f} {conc[1]:>13.0f}"
-            )
+            measure(label, db, args.requests, args.concurrency)
     return 0

@@ -62,6 +62,7 @@ from liangxin_client._generated.models import (
     ZImageInput,
 )
 from liangxin_client._inputs import MODEL_INPUTS, ModelInput, NanoBananaAspectRatio
+from liangxin_client._many import AsyncManyRun, GenerateOutcome, ManyRun, OutcomeStatus
 from liangxin_client._polling import DurationStats, PollSchedule
 from liangxin_client._records import Task, TaskRecord, TaskState
 from liangxin_client._results import AsyncGenerationResult, GenerationResult
@@ -92,6 +93,7 @@ __all__ = [
     "AmbiguousSubmitError",
     "AsyncGenerationResult",
     "AsyncLiangXin",
+    "AsyncManyRun",
     "AuthenticationError",
     "BadRequestError",
     "CallbackReceiver",
@@ -101,6 +103,7 @@ __all__ = [
     "Flux2ProInput",
     "FluxAspectRatio",
     "Gemini25FlashImagePreviewInput",
+    "GenerateOutcome",
     "GenerationResult",
     "Imagen4FastInput",
     "Imagen4UltraInput",
@@ -117,6 +120,7 @@ __all__ = [
     "LiangXin",
     "LiangXinError",
     "LiangXinWarning",
+    "ManyRun",
     "ModelInput",
     "ModelName",
     "NanoBananaAspectRatio",
@@ -126,6 +130,7 @@ __all__ = [
     "NanoBananaProInput",
     "NanoBananaResolution",
     "NotFoundError",
+    "OutcomeStatus",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "PollSchedule",

@@ -26,10 +26,17 @@ from liangxin_client._errors import (
     APITimeoutError,
     InternalServerError,
     LiangXinError,
+    RateLimitError,
 )
 from liangxin_client._generated.api.tasks import create_task, get_task_details
 from liangxin_client._generated.models import ZImageInput, ZImageRequest
 from liangxin_client._inputs import request_summary
+from liangxin_client._limits import (
+    DEFAULT_MAX_IN_FLIGHT,
+    AsyncSubmitWindow,
+    SubmitWindow,
+    check_max_in_flight,
+)
 from liangxin_client._logging import configure_from_env, log_request, log_response, scrub
 from liangxin_client._polling import DurationStats, ServerClock
 from liangxin_client._responses import body_text, request_id
@@ -91,6 +98,7 @@ class BaseClient:
     """Configuration and pure request/response logic shared by both clients."""
 
     _clock: Callable[[], float]  # monotonic seconds; set by the subclasses (tests replace it)
+    _window: SubmitWindow | AsyncSubmitWindow  # the createTask window; set by the subclasses
 
     def __init__(
         self,
@@ -101,10 +109,12 @@ class BaseClient:
         max_retries: int,
         default_headers: Mapping[str, str] | None,
         strict: bool = False,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     ) -> None:
         configure_from_env()
         #: Treat guesses (inferred rules, unknown models and fields) as errors, not warnings.
         self.strict = strict
+        self.max_in_flight = check_max_in_flight(max_in_flight)
         self._api_key = _check_api_key(
             _resolve(api_key, "LIANGXIN_API_KEY", "API key", "api_key=...")
         )
@@ -132,14 +142,40 @@ class BaseClient:
         self.durations = DurationStats()
         self._server_clock = ServerClock()
 
+    def _http_limits(self) -> httpx.Limits:
+        """The pool of a client this client makes: one connection per request in flight."""
+        return httpx.Limits(
+            max_connections=self.max_in_flight, max_keepalive_connections=self.max_in_flight
+        )
+
+    def _slot_timeout(self, deadline: float | None) -> float | None:
+        """How long a request may queue for a free slot: as long as it takes, or until `deadline`."""
+        return None if deadline is None else max(MIN_POLL_TIMEOUT, deadline - self._clock())
+
+    def _no_slot(self) -> APITimeoutError:
+        return APITimeoutError(
+            f"no free connection before the deadline ({self.max_in_flight} requests in flight, "
+            "max_in_flight); nothing was sent"
+        )
+
+    def _rate_limit_wait(self, exc: RateLimitError, attempt: int) -> float:
+        """How long a rate-limited submit waits before it queues again (Retry-After, or backoff)."""
+        if exc.retry_after is not None:
+            return min(exc.retry_after, self.retry_policy.retry_after_cap)
+        return self._backoff(attempt)
+
     def _share_learning(self, copy: BaseClient) -> None:
         """Let a with_options() copy share what this client learned about task durations."""
+        copy.max_in_flight = self.max_in_flight
         copy.durations = self.durations
         if copy.base_url == self.base_url:  # another server keeps a clock of its own
             copy._server_clock = self._server_clock
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
+        return (
+            f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries}, "
+            f"max_in_flight={self.max_in_flight})"
+        )
 
     def _options(self, **changes: Any) -> dict[str, Any]:
         """Current settings overlaid with the given (non-UNSET) changes, for with_options()."""
@@ -355,6 +391,8 @@ class BaseClient:
         except APIError as exc:
             if submit_body is None:
                 raise
+            if isinstance(exc, RateLimitError):
+                self._window.rate_limited()
             error = self._submit_error(exc, submit_body)
             if error is exc:
                 raise

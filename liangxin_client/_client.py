@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
+import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -23,8 +26,21 @@ from liangxin_client._base import (
     BaseClient,
 )
 from liangxin_client._download import CHUNK_SIZE, PartFile, download_error, file_name
-from liangxin_client._errors import APIError
-from liangxin_client._inputs import ModelInput
+from liangxin_client._errors import APIError, RateLimitError
+from liangxin_client._inputs import ModelInput, build_create_body
+from liangxin_client._limits import (
+    DEFAULT_MAX_IN_FLIGHT,
+    AsyncSubmitWindow,
+    SubmitSlot,
+    SubmitWindow,
+)
+from liangxin_client._many import (
+    DEFAULT_MANY_CONCURRENCY,
+    AsyncManyRun,
+    ManyRequest,
+    ManyRun,
+    work_items,
+)
 from liangxin_client._records import Task, TaskRecord, parse_create_response, parse_record_response
 from liangxin_client._results import AsyncGenerationResult, GenerationResult, StrPath
 from liangxin_client._tasks import DEFAULT_WAIT_TIMEOUT, AsyncTasks, OnUpdate, Tasks
@@ -37,9 +53,13 @@ class LiangXin(BaseClient):
 
     `api_key` and `base_url` default to `LIANGXIN_API_KEY` and `LIANGXIN_BASE_URL`. `timeout` is
     per HTTP request (default: connect 5 s, read/write/pool 30 s); `max_retries` bounds the
-    billing-safe retries; `default_headers` go with every request. A given `http_client` is used
-    as is and not closed by `close()`.
+    billing-safe retries; `default_headers` go with every request. At most `max_in_flight` HTTP
+    requests run at once (the rest queue; the client's own pool has that many connections). A
+    given `http_client` is used as is and not closed by `close()`; size `max_in_flight` to its
+    pool.
     """
+
+    _window: SubmitWindow
 
     def __init__(
         self,
@@ -51,6 +71,7 @@ class LiangXin(BaseClient):
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
         strict: bool = False,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     ) -> None:
         super().__init__(
             api_key,
@@ -59,10 +80,17 @@ class LiangXin(BaseClient):
             max_retries=max_retries,
             default_headers=default_headers,
             strict=strict,
+            max_in_flight=max_in_flight,
         )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client(timeout=self.timeout)
+        self._http = (
+            http_client
+            if http_client is not None
+            else httpx.Client(timeout=self.timeout, limits=self._http_limits())
+        )
         self._sleep: Callable[[float], None] = time.sleep
+        self._slots = threading.BoundedSemaphore(self.max_in_flight)
+        self._window = SubmitWindow()
         self.tasks = Tasks(self)
 
     def with_options(
@@ -75,7 +103,7 @@ class LiangXin(BaseClient):
         default_headers: Mapping[str, str] | None = UNSET,
         strict: bool = UNSET,
     ) -> LiangXin:
-        """A copy with some settings changed, sharing the connection pool and `durations`."""
+        """A copy with some settings changed, sharing the pool, its limits and `durations`."""
         copy = LiangXin(
             **self._options(
                 api_key=api_key,
@@ -88,6 +116,7 @@ class LiangXin(BaseClient):
             http_client=self._http,
         )
         self._share_learning(copy)
+        copy._slots, copy._window = self._slots, self._window
         return copy
 
     def close(self) -> None:
@@ -126,19 +155,86 @@ class LiangXin(BaseClient):
         Input arguments are those of `tasks.create`; `download_to` saves the files at once
         (result URLs expire about 24 h after completion).
         """
-        task = self.tasks.create(
+        body = build_create_body(
             model,
             prompt,
-            input=input,
+            typed=input,
+            fields=fields,
             callback_url=callback_url,
             extra_input=extra_input,
             validate=validate,
-            strict=strict,
-            **fields,
+            strict=self.strict if strict is None else strict,
         )
-        record = self.tasks.wait(task, timeout=timeout, on_update=on_update)
+        with self._submit_slot() as slot:
+            task = self._queued_create(body, slot, timeout)
+            record = self.tasks.wait(task, timeout=timeout, on_update=on_update)
         paths = self.save(record, download_to) if download_to is not None else []
         return GenerationResult(record, tuple(paths), saver=self.save)
+
+    def generate_many(
+        self,
+        requests: Iterable[ManyRequest],
+        *,
+        concurrency: int = DEFAULT_MANY_CONCURRENCY,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        download_to: StrPath | None = None,
+        validate: bool = True,
+        strict: bool | None = None,
+    ) -> ManyRun:
+        """Generate many images; iterate the result for one `GenerateOutcome` per request.
+
+        `requests` (read lazily) are typed inputs or mappings (`{"model", "prompt", fields...}`
+        or a createTask body). Up to `concurrency` tasks are in flight (worker threads), fewer
+        when the service answers 429. Outcomes come as tasks finish, each with its `index`;
+        one failure never stops the rest; a 403 on a createTask stops new submissions (the
+        rest are `not_submitted`) while the tasks already accepted finish. `timeout` is each
+        task's wait; `download_to` saves each result as it finishes.
+        """
+        return ManyRun(
+            self,
+            work_items(requests, validate, self.strict if strict is None else strict),
+            concurrency=concurrency,
+            timeout=timeout,
+            download_to=download_to,
+        )
+
+    @contextmanager
+    def _submit_slot(self) -> Iterator[SubmitSlot]:
+        """A place in the submit window, held until the block ends (for a task: its wait)."""
+        slot = SubmitSlot()
+        self._window.acquire()
+        slot.held = True
+        try:
+            yield slot
+        finally:
+            if slot.held:
+                self._window.release(accepted=slot.accepted)
+
+    def _queued_create(
+        self, body: Mapping[str, Any], slot: SubmitSlot, timeout: float | None
+    ) -> Task:
+        """createTask from a held slot; a 429 (no task made) gives the slot back and queues again.
+
+        Rate-limited attempts go on for `timeout` seconds (None: until accepted).
+        """
+        started = self._clock()
+        for attempt in itertools.count(1):
+            try:
+                task = self._create_once(body)
+            except RateLimitError as exc:
+                wait = self._rate_limit_wait(exc, attempt)
+                if timeout is not None and self._clock() + wait - started >= timeout:
+                    raise
+                slot.held = False
+                self._window.release(accepted=False)
+                self._sleep(wait)
+                self._window.acquire()
+                slot.held = True
+                continue
+            self._window.accepted()
+            slot.accepted = True
+            return task
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # -- I/O ----------------------------------------------------------------------------------
 
@@ -180,15 +276,27 @@ class LiangXin(BaseClient):
                 timeout=self._request_timeout(deadline),
             )
             self._log_request(request)
+            if not self._slots.acquire(timeout=self._slot_timeout(deadline)):
+                raise self._no_slot() from httpx.PoolTimeout("no free slot")
             try:
                 response = self._http.send(request)
             except httpx.RequestError as exc:
                 raise self._transport_error(exc, submit_body) from exc
+            finally:
+                self._slots.release()
             return self._handle(response, parse, submit_body)
 
         return self._with_retries(once, submit=submit_body is not None, deadline=deadline)
 
     def _create(self, body: Mapping[str, Any]) -> Task:
+        """`tasks.create`: one createTask (with its retries) through the submit window."""
+        with self._submit_slot() as slot:
+            task = self._create_once(body)
+            self._window.accepted()
+            slot.accepted = True
+            return task
+
+    def _create_once(self, body: Mapping[str, Any]) -> Task:
         parse = functools.partial(parse_create_response, secret=self._api_key, model=body["model"])
         return self._call(CREATE_METHOD, CREATE_PATH, parse, json=body, submit_body=body)
 
@@ -211,6 +319,10 @@ class LiangXin(BaseClient):
         def once() -> Path:
             request = self._build(self._http, "GET", url)
             self._log_request(request)
+            with self._slots:
+                return fetch(request)
+
+        def fetch(request: httpx.Request) -> Path:
             try:
                 response = self._http.send(request, stream=True, follow_redirects=True)
                 try:
@@ -234,6 +346,8 @@ class LiangXin(BaseClient):
 class AsyncLiangXin(BaseClient):
     """Asynchronous client; the same surface as `LiangXin`, awaited."""
 
+    _window: AsyncSubmitWindow
+
     def __init__(
         self,
         api_key: str | None = None,
@@ -244,6 +358,7 @@ class AsyncLiangXin(BaseClient):
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
         strict: bool = False,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     ) -> None:
         super().__init__(
             api_key,
@@ -252,12 +367,17 @@ class AsyncLiangXin(BaseClient):
             max_retries=max_retries,
             default_headers=default_headers,
             strict=strict,
+            max_in_flight=max_in_flight,
         )
         self._owns_http = http_client is None
         self._http = (
-            http_client if http_client is not None else httpx.AsyncClient(timeout=self.timeout)
+            http_client
+            if http_client is not None
+            else httpx.AsyncClient(timeout=self.timeout, limits=self._http_limits())
         )
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self._slots = asyncio.Semaphore(self.max_in_flight)
+        self._window = AsyncSubmitWindow()
         self.tasks = AsyncTasks(self)
 
     def with_options(
@@ -270,7 +390,7 @@ class AsyncLiangXin(BaseClient):
         default_headers: Mapping[str, str] | None = UNSET,
         strict: bool = UNSET,
     ) -> AsyncLiangXin:
-        """A copy with some settings changed, sharing the connection pool and `durations`."""
+        """A copy with some settings changed, sharing the pool, its limits and `durations`."""
         copy = AsyncLiangXin(
             **self._options(
                 api_key=api_key,
@@ -283,6 +403,7 @@ class AsyncLiangXin(BaseClient):
             http_client=self._http,
         )
         self._share_learning(copy)
+        copy._slots, copy._window = self._slots, self._window
         return copy
 
     async def close(self) -> None:
@@ -317,19 +438,75 @@ class AsyncLiangXin(BaseClient):
         **fields: Any,
     ) -> AsyncGenerationResult:
         """Create a task, wait for it, and optionally save the results; see `LiangXin.generate`."""
-        task = await self.tasks.create(
+        body = build_create_body(
             model,
             prompt,
-            input=input,
+            typed=input,
+            fields=fields,
             callback_url=callback_url,
             extra_input=extra_input,
             validate=validate,
-            strict=strict,
-            **fields,
+            strict=self.strict if strict is None else strict,
         )
-        record = await self.tasks.wait(task, timeout=timeout, on_update=on_update)
+        async with self._submit_slot() as slot:
+            task = await self._queued_create(body, slot, timeout)
+            record = await self.tasks.wait(task, timeout=timeout, on_update=on_update)
         paths = await self.save(record, download_to) if download_to is not None else []
         return AsyncGenerationResult(record, tuple(paths), saver=self.save)
+
+    def generate_many(
+        self,
+        requests: Iterable[ManyRequest],
+        *,
+        concurrency: int = DEFAULT_MANY_CONCURRENCY,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        download_to: StrPath | None = None,
+        validate: bool = True,
+        strict: bool | None = None,
+    ) -> AsyncManyRun:
+        """Generate many images; `async for` the result; see `LiangXin.generate_many`."""
+        return AsyncManyRun(
+            self,
+            work_items(requests, validate, self.strict if strict is None else strict),
+            concurrency=concurrency,
+            timeout=timeout,
+            download_to=download_to,
+        )
+
+    @asynccontextmanager
+    async def _submit_slot(self) -> AsyncIterator[SubmitSlot]:
+        """A place in the submit window; see `LiangXin._submit_slot`."""
+        slot = SubmitSlot()
+        await self._window.acquire()
+        slot.held = True
+        try:
+            yield slot
+        finally:
+            if slot.held:
+                await self._window.release(accepted=slot.accepted)
+
+    async def _queued_create(
+        self, body: Mapping[str, Any], slot: SubmitSlot, timeout: float | None
+    ) -> Task:
+        """createTask from a held slot; see `LiangXin._queued_create`."""
+        started = self._clock()
+        for attempt in itertools.count(1):
+            try:
+                task = await self._create_once(body)
+            except RateLimitError as exc:
+                wait = self._rate_limit_wait(exc, attempt)
+                if timeout is not None and self._clock() + wait - started >= timeout:
+                    raise
+                slot.held = False
+                await self._window.release(accepted=False)
+                await self._sleep(wait)
+                await self._window.acquire()
+                slot.held = True
+                continue
+            await self._window.accepted()
+            slot.accepted = True
+            return task
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # -- I/O ----------------------------------------------------------------------------------
 
@@ -371,15 +548,33 @@ class AsyncLiangXin(BaseClient):
                 timeout=self._request_timeout(deadline),
             )
             self._log_request(request)
+            wait_for_slot = self._slot_timeout(deadline)
+            if wait_for_slot is None or not self._slots.locked():
+                await self._slots.acquire()
+            else:
+                try:
+                    await asyncio.wait_for(self._slots.acquire(), wait_for_slot)
+                except TimeoutError:
+                    raise self._no_slot() from httpx.PoolTimeout("no free slot")
             try:
                 response = await self._http.send(request)
             except httpx.RequestError as exc:
                 raise self._transport_error(exc, submit_body) from exc
+            finally:
+                self._slots.release()
             return self._handle(response, parse, submit_body)
 
         return await self._with_retries(once, submit=submit_body is not None, deadline=deadline)
 
     async def _create(self, body: Mapping[str, Any]) -> Task:
+        """`tasks.create`: one createTask (with its retries) through the submit window."""
+        async with self._submit_slot() as slot:
+            task = await self._create_once(body)
+            await self._window.accepted()
+            slot.accepted = True
+            return task
+
+    async def _create_once(self, body: Mapping[str, Any]) -> Task:
         parse = functools.partial(parse_create_response, secret=self._api_key, model=body["model"])
         return await self._call(CREATE_METHOD, CREATE_PATH, parse, json=body, submit_body=body)
 
@@ -402,6 +597,10 @@ class AsyncLiangXin(BaseClient):
         async def once() -> Path:
             request = self._build(self._http, "GET", url)
             self._log_request(request)
+            async with self._slots:
+                return await fetch(request)
+
+        async def fetch(request: httpx.Request) -> Path:
             try:
                 response = await self._http.send(request, stream=True, follow_redirects=True)
                 try:

@@ -154,6 +154,11 @@ class DurationStats:
         with self._lock:
             return list(self._by_model.get(model, {}).values())
 
+    def models(self) -> list[str]:
+        """The models with at least one kept duration."""
+        with self._lock:
+            return [model for model, samples in self._by_model.items() if samples]
+
     def clear(self) -> None:
         with self._lock:
             self._by_model.clear()

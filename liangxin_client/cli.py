@@ -26,10 +26,13 @@ from typing import Any, NoReturn, TextIO
 from rich.console import Console
 
 import liangxin_contract
+from liangxin_client._cli_batch import add_arguments as add_batch_arguments
+from liangxin_client._cli_batch import cmd_batch
 from liangxin_client._cli_mock import MockUnavailableError, embedded_mock
 from liangxin_client._cli_models import describe_models, render_models
 from liangxin_client._cli_progress import TaskProgress
 from liangxin_client._client import LiangXin
+from liangxin_client._durations_file import durations_key, remembered_durations
 from liangxin_client._errors import (
     APIConnectionError,
     APIError,
@@ -198,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"where to save (default: {DEFAULT_OUT})",
     )
 
+    batch = command("batch", cmd_batch, "one task per row of a JSONL/CSV file, resumable")
+    add_batch_arguments(batch)
+
     models = command("models", cmd_models, "list every model and its inputs")
     models.add_argument("model", nargs="*", metavar="MODEL", help="only these models")
     return parser
@@ -332,7 +338,9 @@ def _client(run: Run) -> Iterator[LiangXin]:
             except MockUnavailableError as exc:
                 raise UsageError(str(exc)) from None
             run.base_url = mock_url
-            yield stack.enter_context(_new_client(mock_key, mock_url))
+            client = stack.enter_context(_new_client(mock_key, mock_url))
+            stack.enter_context(remembered_durations(client, durations_key(run)))
+            yield client
         return
     api_key = args.api_key or os.environ.get("LIANGXIN_API_KEY")
     if not api_key:
@@ -343,7 +351,7 @@ def _client(run: Run) -> Iterator[LiangXin]:
     if not base_url.startswith(("http://", "https://")):
         raise UsageError(f"base URL must start with http:// or https://, got {base_url!r}")
     run.base_url = base_url
-    with _new_client(api_key, base_url) as client:
+    with _new_client(api_key, base_url) as client, remembered_durations(client, base_url):
         yield client
 
 

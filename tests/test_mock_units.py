@@ -153,3 +153,23 @@ def test_unusable_database_or_address_is_one_line(
     err = capsys.readouterr().err
     assert err.startswith(f"liangxin-mock: cannot listen on 127.0.0.1:{port}")
     assert "Traceback" not in err
+
+
+def test_the_request_path_queries_never_scan_the_tasks_table() -> None:
+    """createTask and recordInfo stay O(log n) as tasks pile up (issue 12: 780 → 12 req/s)."""
+    store = Store(None)
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    new = NewTask("k", "z-image", "{}", create_ms=1, duration_ms=1, callback_url=None, base_url="")
+    row = store.insert_task(new, lambda seq: None)
+    store.running("k", 1)
+    store.accepted("k")
+    store.count_record_info("k")
+    store.get_task(row.task_id)
+    store.claim_due_callbacks(5)
+    store._db.set_trace_callback(None)
+    queries = [s for s in statements if s.lstrip().upper().startswith(("SELECT", "UPDATE"))]
+    assert len(queries) >= 5
+    for query in queries:
+        plan = " ".join(str(r[-1]) for r in store._db.execute(f"EXPLAIN QUERY PLAN {query}"))
+        assert "SCAN tasks" not in plan, (query, plan)

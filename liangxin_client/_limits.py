@@ -1,0 +1,163 @@
+"""How much a client sends at once: a bound on HTTP requests in flight, and an AIMD window on tasks.
+
+`max_in_flight` requests at a time go to the connection pool (which is sized to match when the
+client makes its own), so the pool never queues: waiting for a free connection happens here, as
+queueing, never as a `PoolTimeout`. (httpcore 1.0.9's pool does work proportional to queued
+requests × connections on every pool event and, under contention, can leave connections stuck in
+CONNECTING — encode/httpcore#1093; a short queue in front of it avoids both.)
+
+The submit window bounds the createTask calls in flight — for `generate()` and `generate_many()`
+a task counts from its createTask until its wait ends, which is what a service's per-key
+concurrency limit counts. It is open (unbounded) until the service answers a createTask with 429;
+then it closes to `DECREASE` × the tasks this client has running (multiplicative decrease, at
+most once per `DECREASE_SPACING` seconds), and each accepted createTask widens it by one
+(additive increase) — so a batch settles at the rate the service allows instead of hammering it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+from collections.abc import Callable
+
+DEFAULT_MAX_IN_FLIGHT = 32
+#: The window after a 429, as a share of the tasks then running (multiplicative decrease).
+DECREASE = 0.9
+#: Seconds between two decreases: the 429s of one burst close the window once, not once each.
+DECREASE_SPACING = 1.0
+
+
+def check_max_in_flight(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"max_in_flight must be an integer >= 1, got {value!r}")
+    return value
+
+
+class SubmitSlot:
+    """One place in the submit window: is it still held, and does it hold an accepted task?"""
+
+    __slots__ = ("accepted", "held")
+
+    def __init__(self) -> None:
+        self.held = False
+        self.accepted = False
+
+
+class Window:
+    """The AIMD arithmetic of the submit window, free of locking (see the module docstring)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit: float = math.inf  # open until the first 429
+        self.held = 0  # submits and tasks in flight
+        self.accepted = 0  # of those, tasks the service accepted (running, as far as we know)
+        self._clock = clock
+        self._decreased_at = -math.inf
+
+    def __repr__(self) -> str:
+        limit = "open" if math.isinf(self.limit) else f"{self.limit:.1f}"
+        return f"Window(limit={limit}, held={self.held}, accepted={self.accepted})"
+
+    def has_room(self) -> bool:
+        return math.isinf(self.limit) or self.held < max(1, math.floor(self.limit))
+
+    def room(self) -> int:
+        """How many waiters may go now (a large number while the window is open)."""
+        if math.isinf(self.limit):
+            return 1 << 30
+        return max(0, max(1, math.floor(self.limit)) - self.held)
+
+    def rate_limited(self) -> None:
+        """A createTask was refused with 429: close the window (once per burst)."""
+        now = self._clock()
+        if now - self._decreased_at < DECREASE_SPACING:
+            return
+        self._decreased_at = now
+        running = self.accepted if math.isinf(self.limit) else min(self.accepted, self.limit)
+        self.limit = max(1.0, math.floor(running * DECREASE))
+
+    def succeeded(self) -> None:
+        """A createTask was accepted: widen the window by one."""
+        if not math.isinf(self.limit):
+            self.limit += 1
+
+
+class SubmitWindow:
+    """The submit window for threads (`LiangXin`)."""
+
+    def __init__(self) -> None:
+        self.window = Window()
+        self._cond = threading.Condition()
+
+    def acquire(self, timeout: float | None = None) -> bool:
+        """Take a slot, waiting up to `timeout` seconds (None: as long as it takes)."""
+        with self._cond:
+            if not self._cond.wait_for(self.window.has_room, timeout):
+                self._cond.notify(self.window.room())  # pass on a wake-up this waiter missed
+                return False
+            self.window.held += 1
+            return True
+
+    def accepted(self) -> None:
+        """The slot's createTask was accepted: it now holds a running task."""
+        with self._cond:
+            self.window.accepted += 1
+            self.window.succeeded()
+            self._cond.notify(self.window.room())
+
+    def release(self, *, accepted: bool) -> None:
+        """Give the slot back (`accepted`: it held a task the service accepted)."""
+        with self._cond:
+            self.window.held -= 1
+            if accepted:
+                self.window.accepted -= 1
+            self._cond.notify(self.window.room())
+
+    def rate_limited(self) -> None:
+        """The service refused a createTask with 429."""
+        with self._cond:
+            self.window.rate_limited()
+
+
+class AsyncSubmitWindow:
+    """The submit window for one event loop (`AsyncLiangXin`)."""
+
+    def __init__(self) -> None:
+        self.window = Window()
+        self._cond: asyncio.Condition | None = None
+
+    def _condition(self) -> asyncio.Condition:
+        if self._cond is None:
+            self._cond = asyncio.Condition()
+        return self._cond
+
+    async def acquire(self, timeout: float | None = None) -> bool:
+        cond = self._condition()
+        async with cond:
+            try:
+                await asyncio.wait_for(cond.wait_for(self.window.has_room), timeout)
+            except TimeoutError:
+                cond.notify(self.window.room())
+                return False
+            self.window.held += 1
+            return True
+
+    async def accepted(self) -> None:
+        cond = self._condition()
+        async with cond:
+            self.window.accepted += 1
+            self.window.succeeded()
+            cond.notify(self.window.room())
+
+    async def release(self, *, accepted: bool) -> None:
+        cond = self._condition()
+        async with cond:
+            self.window.held -= 1
+            if accepted:
+                self.window.accepted -= 1
+            cond.notify(self.window.room())
+
+    def rate_limited(self) -> None:
+        """The service refused a createTask with 429 (no lock needed: one event loop)."""
+        self.window.rate_limited()
