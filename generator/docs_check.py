@@ -33,7 +33,7 @@ SCALAR_FACTS: tuple[str, ...] = ("const", "minimum", "maximum", "minLength", "ma
 SCALAR_FACTS += ("minItems", "maxItems", "format", "pattern", "contentMediaType")
 SCALAR_FACTS += ("exclusiveMinimum", "exclusiveMaximum", "multipleOf", "uniqueItems")
 FIELD_KEYS = {"type", "required", "default", "allowed", "open", "items", "conditional_default"}
-FIELD_KEYS |= {"in", "tag", "tags", "note", *SCALAR_FACTS}
+FIELD_KEYS |= {"in", "tag", "tags", "note", "from", *SCALAR_FACTS}
 PAGE_KEYS = {"page", "title", "sources", "modified", "recovered", "tag", "notes", "model"}
 PAGE_KEYS |= {"fields", "rules", "statuses", "examples", "operations", "schemas", "states"}
 PAGE_KEYS |= {"callbacks", "aliases", "auth"}
@@ -282,7 +282,7 @@ def compare_type(facts: dict[str, Any], schema: dict[str, Any]) -> Iterator[str]
 
 def compare_allowed(facts: dict[str, Any], node: Node) -> Iterator[str]:
     """`allowed` and `open`: the list's values, and whether others are accepted too."""
-    docs_open = facts.get("open") is True
+    docs_open = bool(facts.get("open"))  # `true`, or the phrase docs-import read
     if docs_open and "allowed" not in facts:
         yield "open: docs name no allowed values"
     if "allowed" not in facts:
