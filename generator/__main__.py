@@ -1,4 +1,4 @@
-"""`python -m generator {generate,check,docs-check,lint}` — see generator/README.md."""
+"""`python -m generator {generate,check,docs-check,docs-import,lint}` — see generator/README.md."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ def main(argv: list[str] | None = None) -> int:
     command, rest = args[0], args[1:]
     if command == "docs-check":
         from generator.docs_check import main as run
+    elif command == "docs-import":
+        from generator.docs_import import main as run
     elif command == "lint":
         from generator.spec_lint import main as run
     elif command in {"generate", "check"}:
@@ -21,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
         rest = [command, *rest]
     else:
         print(
-            f"unknown command {command!r}; expected generate, check, docs-check or lint",
+            f"unknown command {command!r}; expected generate, check, docs-check, docs-import or lint",
             file=sys.stderr,
         )
         return 2
