@@ -102,6 +102,8 @@ def guessed_model(model: str) -> str | None:
         return f"model {model}: its request schema is inferred"
     if input_node.get("x-liangxin-source", inherited) != "doc":
         return f"model {model}: its input schema is inferred"
+    if any(c.path == "model" and not c.documented for c in model_constraints(model)):
+        return f"model {model}: the model value is inferred"
     return None
 
 
