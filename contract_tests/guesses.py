@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass, field
 from functools import cache
 from typing import Any
 
-from liangxin_contract import check_create_task, model_constraints, request_schema_name
-from liangxin_contract.validation import Verdict, _input_context, _resolver, _schema_node
+from liangxin_contract import check_create_task, model_constraints
+from liangxin_contract.validation import Verdict, model_sources
 
 #: Refutation kinds.
 ACCEPTED = "guess.accepted"  # a body that breaks only a guess was accepted
@@ -92,15 +92,14 @@ LOG = GuessLog()
 def guessed_model(model: str) -> str | None:
     """Why a known model is a guess (None: its request and input schemas are documented)."""
     try:
-        request = request_schema_name(model)
+        sources = model_sources(model)
     except KeyError:
         return None
-    input_node, inherited = _input_context(request)
-    if input_node.get("x-liangxin-partial"):
+    if sources.partial:
         return f"model {model} is partly known (its input fields were not recovered)"
-    if _resolver().merged(_schema_node(request)).get("x-liangxin-source", "doc") != "doc":
+    if sources.request != "doc":
         return f"model {model}: its request schema is inferred"
-    if input_node.get("x-liangxin-source", inherited) != "doc":
+    if sources.input != "doc":
         return f"model {model}: its input schema is inferred"
     if any(c.path == "model" and not c.documented for c in model_constraints(model)):
         return f"model {model}: the model value is inferred"

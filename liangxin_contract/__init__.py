@@ -22,6 +22,7 @@ from liangxin_contract._spec import (
 from liangxin_contract.provenance import Constraint
 from liangxin_contract.validation import (
     ContractViolation,
+    ModelSources,
     UnknownField,
     Verdict,
     Violation,
@@ -29,6 +30,7 @@ from liangxin_contract.validation import (
     closest_model,
     model_constraints,
     model_knowledge,
+    model_sources,
     request_view,
     schema_validator,
     validate_create_task,
@@ -37,6 +39,7 @@ from liangxin_contract.validation import (
 __all__ = [
     "Constraint",
     "ContractViolation",
+    "ModelSources",
     "UnknownField",
     "Verdict",
     "Violation",
@@ -47,6 +50,7 @@ __all__ = [
     "model_constraints",
     "model_knowledge",
     "model_names",
+    "model_sources",
     "operation",
     "request_schema_name",
     "request_view",

@@ -309,3 +309,26 @@ def request_view(model: str, *, documented_only: bool = False) -> dict[str, Any]
 def schema_validator(name: str, *, documented_only: bool = False) -> Any:
     """A jsonschema-rs validator (formats on) for a component schema, e.g. `RecordInfoResponse`."""
     return _validator(name, documented_only)
+
+
+@dataclass(frozen=True)
+class ModelSources:
+    """Where a known model's request and `input` schemas come from, as a whole."""
+
+    request: Source
+    input: Source
+    partial: bool
+
+
+def model_sources(model: str) -> ModelSources:
+    """The source marks of a model's request and input schemas (KeyError if unknown)."""
+    request = _mapping()[model]
+    input_node, inherited = _input_context(request)
+    request_source: Source = (
+        _resolver().merged(_schema_node(request)).get("x-liangxin-source", "doc")
+    )
+    return ModelSources(
+        request_source,
+        input_node.get("x-liangxin-source", inherited),
+        bool(input_node.get("x-liangxin-partial")),
+    )
