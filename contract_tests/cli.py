@@ -8,6 +8,7 @@ replaced by `***` in everything printed and in the JUnit and Markdown files.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -20,6 +21,15 @@ from typing import Any
 from contract_tests.report import load_json, no_guesses, redact
 
 PACKAGE = Path(__file__).resolve().parent
+#: Exit statuses (docs/conformance.md).
+CONFORMANT, NOT_CONFORMANT, USAGE, COULD_NOT_RUN, INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_STATUSES = (
+    "exit status: 0 conformant, 1 not conformant (violations found), 2 usage error, "
+    "3 could not run (e.g. the contract extra is missing; the service was not judged), "
+    "130 interrupted"
+)
+#: What the suite imports beyond the base install: the `contract` extra (and `mock` within it).
+SUITE_MODULES = ("pytest", "schemathesis", "hypothesis", "starlette", "uvicorn", "PIL")
 PYTEST_INI = """[pytest]
 addopts =
 junit_family = xunit2
@@ -32,7 +42,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="liangxin-conformance",
         description="Check that a LiangXin Market API service behaves as the contract says.",
-        epilog="Without --base-url the suite targets the mock, in-process. Exit 0 iff conformant.",
+        epilog="Without --base-url the suite targets the mock, in-process. " + EXIT_STATUSES + ".",
     )
     p.add_argument(
         "--base-url",
@@ -97,6 +107,19 @@ def pytest_command(args: argparse.Namespace, scratch: Path, junit: Path, report:
     return cmd + list(args.pytest_args)
 
 
+def missing_modules() -> list[str]:
+    """The suite's modules that cannot be imported here."""
+    missing = []
+    for name in SUITE_MODULES:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     key = args.api_key or os.environ.get("LIANGXIN_API_KEY") or ""
@@ -104,7 +127,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             "liangxin-conformance: --base-url needs --api-key or LIANGXIN_API_KEY", file=sys.stderr
         )
-        return 2
+        return USAGE
+    missing = missing_modules()
+    if missing:
+        print(
+            f"liangxin-conformance: could not run: {', '.join(missing)} not installed "
+            "(the contract extra): pip install 'liangxin-client[contract]'",
+            file=sys.stderr,
+        )
+        print("liangxin-conformance: COULD NOT RUN (the service was not checked)")
+        return COULD_NOT_RUN
+    try:
+        return _run(args, key)
+    except KeyboardInterrupt:
+        print("liangxin-conformance: interrupted (no verdict)", file=sys.stderr)
+        return INTERRUPTED
+
+
+def _run(args: argparse.Namespace, key: str) -> int:
     secrets = [key]
     with tempfile.TemporaryDirectory(prefix="liangxin-conformance-") as tmp:
         scratch = Path(tmp)
@@ -136,20 +176,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 wanted.write_text(redact(produced.read_text(errors="replace"), secrets))
             elif wanted is not None:
                 print(f"liangxin-conformance: {produced.name} was not produced", file=sys.stderr)
-                code = code or 3
+                code = code or COULD_NOT_RUN
         shutil.rmtree(scratch / ".hypothesis", ignore_errors=True)
         not_run, guessed = _summary(scratch / "outcomes.json")
-    verdict = (
-        "CONFORMANT"
-        if code == 0
-        else "NOT CONFORMANT"
-        if code == 1
-        else f"ERROR (pytest exit {code})"
-    )
-    if not_run and code in (0, 1):
+    if code == CONFORMANT:
+        verdict = "CONFORMANT"
+    elif code == NOT_CONFORMANT:
+        verdict = "NOT CONFORMANT"
+    else:  # pytest was interrupted, hit an internal or usage error, or collected nothing
+        verdict, code = (
+            f"COULD NOT RUN (pytest exit {code}; the service was not judged)",
+            COULD_NOT_RUN,
+        )
+    if not_run and code in (CONFORMANT, NOT_CONFORMANT):
         verdict += f" ({not_run} checks not run, e.g. paid-task budget: see the report)"
     print(f"liangxin-conformance: {verdict}")
-    if code in (0, 1):
+    if code in (CONFORMANT, NOT_CONFORMANT):
         refuted = len(guessed["refuted"])
         print(
             f"liangxin-conformance: {guessed['resting']} checks rest on guesses"

@@ -51,7 +51,9 @@ def embedded_mock() -> Iterator[tuple[str, str]]:
             "pip install 'liangxin-client[mock]'"
         ) from None
     db = mock_db_path()
-    db.parent.mkdir(parents=True, exist_ok=True)
+    db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the database holds the local key
+    if not os.environ.get("LIANGXIN_MOCK_DB"):  # our own folder: private even if made earlier
+        db.parent.chmod(0o700)
     server = MockServer(
         api_keys={MOCK_API_KEY: None},
         db_path=str(db),

@@ -171,6 +171,9 @@ def request_summary(body: Mapping[str, Any]) -> dict[str, Any]:
     summary: dict[str, Any] = {"model": body.get("model")}
     if isinstance(prompt, str):
         summary["prompt"] = prompt if len(prompt) <= 80 else prompt[:77] + "..."
-    if body.get("callBackUrl"):
-        summary["callBackUrl"] = body["callBackUrl"]
+    url = body.get("callBackUrl")
+    if url:  # a secret the docs say to keep unguessable: scheme and host only
+        summary["callBackUrl"] = (
+            liangxin_contract.redact_url(url) if isinstance(url, str) else "***"
+        )
     return summary

@@ -12,6 +12,7 @@ import asyncio
 import json
 import math
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import suppress
@@ -31,8 +32,12 @@ from liangxin_client._records import TaskRecord, record_from_data
 from liangxin_client._tasks import DEFAULT_WAIT_TIMEOUT, OnUpdate
 
 __all__ = [
+    "DEFAULT_CALLBACK_BODY_TIMEOUT",
     "DEFAULT_CALLBACK_POLL_INTERVAL",
     "DEFAULT_MAX_CALLBACK_BYTES",
+    "DEFAULT_MAX_CALLBACK_READS",
+    "DEFAULT_MAX_STORED_CALLBACK_BYTES",
+    "DEFAULT_MIN_WAKE_INTERVAL",
     "CallbackReceiver",
     "CallbackTooLargeError",
     "CallbackVerificationError",
@@ -47,6 +52,16 @@ __all__ = [
 DEFAULT_MAX_CALLBACK_BYTES = 1024 * 1024
 #: Seconds between polls while a callback is expected (polling is only the fallback then).
 DEFAULT_CALLBACK_POLL_INTERVAL = 30.0
+#: Callbacks make a waiting task poll at once — at most once per this many seconds per wait (a
+#: wake inside the interval is deferred to its end, not dropped), so a flood of forged callbacks
+#: cannot turn into a flood of recordInfo calls.
+DEFAULT_MIN_WAKE_INTERVAL = 1.0
+#: The receiver keeps at most this many bytes of callback bodies (and 10,000 records).
+DEFAULT_MAX_STORED_CALLBACK_BYTES = 32 * 1024 * 1024
+#: Seconds a callback body may take to arrive in full (then 408, and the connection closes).
+DEFAULT_CALLBACK_BODY_TIMEOUT = 10.0
+#: Bodies read at the same time; more get 503 at once, so slow senders cannot pile up.
+DEFAULT_MAX_CALLBACK_READS = 64
 _KEEP_RECORDS = 10_000
 
 # The ASGI types, spelled as Starlette and uvicorn spell them.
@@ -91,16 +106,25 @@ def parse_callback(body: bytes | str, *, max_bytes: int = DEFAULT_MAX_CALLBACK_B
         payload = json.loads(
             raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite
         )
+    except RecursionError:
+        raise InvalidCallbackError("callback body is nested too deeply") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidCallbackError(f"callback body is not JSON ({exc})") from None
-    error = next(iter(_payload_validator().iter_errors(payload)), None)
+    try:
+        error = next(iter(_payload_validator().iter_errors(payload)), None)
+    except (ValueError, RecursionError) as exc:  # nested past the validator's limit; bad text
+        raise InvalidCallbackError(f"callback body cannot be validated ({exc})") from None
     if error is not None:
         where = _path(list(error.instance_path)) or "body"
-        raise InvalidCallbackError(f"callback {where}: {error.message}")
+        raise InvalidCallbackError(f"callback {where}: {_shorten(error.message)}")
     try:
         return record_from_data(payload["data"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidCallbackError(f"callback data is unreadable ({exc})") from None
+    except (KeyError, TypeError, ValueError, RecursionError) as exc:
+        raise InvalidCallbackError(f"callback data is unreadable ({_shorten(str(exc))})") from None
+
+
+def _shorten(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
 # -- verification -------------------------------------------------------------------------------
@@ -164,9 +188,15 @@ class CallbackReceiver:
 
     Each POST is size-checked (413), parsed and schema-checked (400), optionally verified against
     recordInfo with `client` (400 when it does not match, 503 when the service cannot be reached,
-    so the sender retries; the verified record is the one stored), stored, and wakes every `wait_for_task` waiting for that task; it is
-    answered `200 {"ok": true}`. `on_record(record)` runs for each accepted callback (keep it
-    quick). Use `accept(body)` from frameworks that are not ASGI.
+    so the sender retries; the verified record is the one stored), stored, and wakes every
+    `wait_for_task` waiting for that task; it is answered `200 {"ok": true}`. `on_record(record)`
+    runs for each accepted callback (keep it quick). Use `accept(body)` from frameworks that are
+    not ASGI.
+
+    Bounded against a flood of forged or slow callbacks: the last 10,000 records and at most
+    `max_stored_bytes` of their bodies are kept (oldest dropped first); a body must arrive within
+    `body_timeout` seconds (else 408 and the connection closes), and at most `max_reads` bodies
+    are read at a time (others get 503 at once, closing the connection).
     """
 
     def __init__(
@@ -175,11 +205,20 @@ class CallbackReceiver:
         client: LiangXin | AsyncLiangXin | None = None,
         max_bytes: int = DEFAULT_MAX_CALLBACK_BYTES,
         on_record: Callable[[TaskRecord], object] | None = None,
+        max_stored_bytes: int = DEFAULT_MAX_STORED_CALLBACK_BYTES,
+        body_timeout: float = DEFAULT_CALLBACK_BODY_TIMEOUT,
+        max_reads: int = DEFAULT_MAX_CALLBACK_READS,
     ) -> None:
         self.client = client
         self.max_bytes = max_bytes
         self.on_record = on_record
+        self.max_stored_bytes = max_stored_bytes
+        self.body_timeout = body_timeout
+        self.max_reads = max_reads
         self._records: OrderedDict[str, TaskRecord] = OrderedDict()
+        self._sizes: dict[str, int] = {}
+        self._stored_bytes = 0
+        self._reading = 0
         self._waiters: dict[str, list[Callable[[], None]]] = {}
         self._lock = threading.Lock()
 
@@ -190,14 +229,34 @@ class CallbackReceiver:
         with self._lock:
             return self._records.get(task_id)
 
-    def store(self, record: TaskRecord) -> None:
-        """Keep `record` and wake whoever waits for its task."""
+    @property
+    def stored_bytes(self) -> int:
+        """The size of the callback bodies kept now (as received, or re-encoded for `store`)."""
         with self._lock:
-            self._records[record.task_id] = record
-            self._records.move_to_end(record.task_id)
-            while len(self._records) > _KEEP_RECORDS:
-                self._records.popitem(last=False)
-            wakers = list(self._waiters.get(record.task_id, ()))
+            return self._stored_bytes
+
+    def store(self, record: TaskRecord, *, size: int | None = None) -> None:
+        """Keep `record` and wake whoever waits for its task.
+
+        `size` is its body's length in bytes (measured from `record.raw` when not given); the
+        oldest records are dropped while more than 10,000 or `max_stored_bytes` are kept (the
+        newest always stays).
+        """
+        if size is None:
+            size = len(
+                json.dumps(record.raw, ensure_ascii=False, default=str).encode(errors="replace")
+            )
+        task_id = record.task_id
+        with self._lock:
+            self._stored_bytes += size - self._sizes.get(task_id, 0)
+            self._records[task_id], self._sizes[task_id] = record, size
+            self._records.move_to_end(task_id)
+            while len(self._records) > 1 and (
+                len(self._records) > _KEEP_RECORDS or self._stored_bytes > self.max_stored_bytes
+            ):
+                dropped, _ = self._records.popitem(last=False)
+                self._stored_bytes -= self._sizes.pop(dropped)
+            wakers = list(self._waiters.get(task_id, ()))
         for wake in wakers:
             wake()
         if self.on_record is not None:
@@ -206,7 +265,7 @@ class CallbackReceiver:
     def accept(self, body: bytes | str) -> TaskRecord:
         """Parse and store one callback body (no verification); raises `InvalidCallbackError`."""
         record = parse_callback(body, max_bytes=self.max_bytes)
-        self.store(record)
+        self.store(record, size=len(body.encode() if isinstance(body, str) else body))
         return record
 
     def _subscribe(self, task_id: str, wake: Callable[[], None]) -> Callable[[], None]:
@@ -238,9 +297,8 @@ class CallbackReceiver:
         if scope["method"] != "POST":
             await _respond(send, 405, {"error": "callbacks are POSTed"}, [(b"allow", b"POST")])
             return
-        body = await _read_body(scope, receive, self.max_bytes)
+        body = await self._read(scope, receive, send)
         if body is None:
-            await _respond(send, 413, {"error": f"body larger than {self.max_bytes} bytes"})
             return
         try:
             record = parse_callback(body, max_bytes=self.max_bytes)
@@ -256,8 +314,31 @@ class CallbackReceiver:
             except LiangXinError as exc:
                 await _respond(send, 503, {"error": f"cannot verify yet: {exc}"})
                 return
-        self.store(record)
+        self.store(record, size=len(body))
         await _respond(send, 200, {"ok": True})
+
+    async def _read(self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> bytes | None:
+        """The body; or None once it has been answered (413 too large, 408 too slow, 503 when
+        `max_reads` bodies are being read already)."""
+        with self._lock:
+            busy = self._reading >= self.max_reads
+            if not busy:
+                self._reading += 1
+        if busy:
+            await _respond(send, 503, {"error": "too many callbacks at once"}, _RETRY_AND_CLOSE)
+            return None
+        try:
+            async with asyncio.timeout(self.body_timeout):
+                body = await _read_body(scope, receive, self.max_bytes)
+        except TimeoutError:
+            await _respond(send, 408, {"error": "body not received in time"}, _CLOSE)
+            return None
+        finally:
+            with self._lock:
+                self._reading -= 1
+        if body is None:
+            await _respond(send, 413, {"error": f"body larger than {self.max_bytes} bytes"})
+        return body
 
     async def _verify(self, record: TaskRecord) -> TaskRecord:
         client = self.client
@@ -265,6 +346,10 @@ class CallbackReceiver:
             return await async_verify_callback(record, client)
         assert client is not None
         return await asyncio.to_thread(verify_callback, record, client)
+
+
+_CLOSE = [(b"connection", b"close")]
+_RETRY_AND_CLOSE = [(b"retry-after", b"1"), *_CLOSE]
 
 
 async def _lifespan(receive: ASGIReceive, send: ASGISend) -> None:
@@ -328,6 +413,43 @@ def _schedule(poll_interval: float) -> PollSchedule:
     )
 
 
+class _Throttled:
+    """Calls `wake` at most once per `interval` seconds. A call inside the interval is deferred
+    to its end, never dropped: the genuine callback may come right after a forged one."""
+
+    def __init__(self, wake: Callable[[], None], interval: float) -> None:
+        self._wake = wake
+        self._interval = interval
+        self._last = -math.inf
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                return  # one deferred wake is pending already
+            due = self._last + self._interval - time.monotonic()
+            if due > 0:
+                self._timer = threading.Timer(due, self._deferred)
+                self._timer.daemon = True
+                self._timer.start()
+                return
+            self._last = time.monotonic()
+        self._wake()
+
+    def _deferred(self) -> None:
+        with self._lock:
+            self._timer = None
+            self._last = time.monotonic()
+        self._wake()
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+
 def wait_for_task(
     client: LiangXin,
     task_id: str,
@@ -336,15 +458,18 @@ def wait_for_task(
     timeout: float | None = DEFAULT_WAIT_TIMEOUT,
     poll_interval: float = DEFAULT_CALLBACK_POLL_INTERVAL,
     on_update: OnUpdate | None = None,
+    min_wake_interval: float = DEFAULT_MIN_WAKE_INTERVAL,
 ) -> TaskRecord:
-    """`client.tasks.wait`, but a callback for the task makes it poll at once.
+    """`client.tasks.wait`, but a callback for the task makes it poll at once (at most once per
+    `min_wake_interval` seconds; one arriving sooner makes it poll when the interval ends).
 
     Polling every `poll_interval` seconds stays the fallback for lost callbacks. The returned
     record always comes from recordInfo, never from the callback itself, so a forged callback
     cannot end the wait. Raises what `tasks.wait` raises.
     """
     waker = threading.Event()
-    unsubscribe = callbacks._subscribe(task_id, waker.set)
+    throttled = _Throttled(waker.set, min_wake_interval)
+    unsubscribe = callbacks._subscribe(task_id, throttled)
     try:
         return client.tasks.wait(
             task_id,
@@ -355,6 +480,7 @@ def wait_for_task(
         )
     finally:
         unsubscribe()
+        throttled.cancel()
 
 
 async def async_wait_for_task(
@@ -365,6 +491,7 @@ async def async_wait_for_task(
     timeout: float | None = DEFAULT_WAIT_TIMEOUT,
     poll_interval: float = DEFAULT_CALLBACK_POLL_INTERVAL,
     on_update: OnUpdate | None = None,
+    min_wake_interval: float = DEFAULT_MIN_WAKE_INTERVAL,
 ) -> TaskRecord:
     """`wait_for_task` for `AsyncLiangXin` (the receiver may run on another thread or loop)."""
     loop = asyncio.get_running_loop()
@@ -374,7 +501,8 @@ async def async_wait_for_task(
         with suppress(RuntimeError):  # the waiting loop may be gone already
             loop.call_soon_threadsafe(waker.set)
 
-    unsubscribe = callbacks._subscribe(task_id, wake)
+    throttled = _Throttled(wake, min_wake_interval)
+    unsubscribe = callbacks._subscribe(task_id, throttled)
     try:
         return await client.tasks.wait(
             task_id,
@@ -385,3 +513,4 @@ async def async_wait_for_task(
         )
     finally:
         unsubscribe()
+        throttled.cancel()

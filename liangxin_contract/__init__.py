@@ -19,6 +19,7 @@ from liangxin_contract._spec import (
     task_states,
     terminal_states,
 )
+from liangxin_contract.display import redact_url
 from liangxin_contract.provenance import Constraint
 from liangxin_contract.validation import (
     ContractViolation,
@@ -52,6 +53,7 @@ __all__ = [
     "model_names",
     "model_sources",
     "operation",
+    "redact_url",
     "request_schema_name",
     "request_view",
     "schema_validator",

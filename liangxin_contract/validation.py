@@ -17,6 +17,7 @@ from typing import Any, Literal
 import jsonschema_rs
 
 from liangxin_contract._spec import _mapping, load_spec
+from liangxin_contract.display import shorten, shown_value
 from liangxin_contract.provenance import (
     Constraint,
     Resolver,
@@ -26,8 +27,8 @@ from liangxin_contract.provenance import (
     view,
 )
 
-#: How many characters of a bad value a message quotes.
-QUOTE_LIMIT = 100
+#: The longest message a violation carries (echoed values are shortened first).
+MAX_MESSAGE_CHARS = 500
 
 
 class ContractViolation(ValueError):
@@ -132,17 +133,6 @@ def _path(parts: list[str | int]) -> str:
     return out
 
 
-def quote(value: Any) -> str:
-    """A value as JSON, cut to `QUOTE_LIMIT` characters so a huge value is not echoed whole."""
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
-    if len(text) > QUOTE_LIMIT:
-        text = f"{text[: QUOTE_LIMIT - 1]}… ({len(text)} characters)"
-    return text
-
-
 def _describe(error: Any, source: Source) -> Violation:
     path = _path(list(error.instance_path))
     kind = error.kind
@@ -156,20 +146,34 @@ def _describe(error: Any, source: Source) -> Violation:
         return Violation(f"{missing} is required", missing, "required", source)
     if name == "Enum":
         allowed = ", ".join(json.dumps(v) for v in kind.options)
-        message = f"invalid {path}: {quote(error.instance)} is not one of {allowed}"
+        message = f"invalid {path}: {shown_value(error.instance, path)} is not one of {allowed}"
         return Violation(message, path, "enum", source)
     label = path or "request body"
-    detail = error.message
-    if len(detail) > 2 * QUOTE_LIMIT:
-        detail = f"{quote(error.instance)} does not match the rule `{keyword}`"
-    return Violation(f"invalid {label}: {detail}", path or None, keyword, source)
+    if path == "callBackUrl":
+        message = f'{shown_value(error.instance, path)} is not an HTTPS URL (or "" / null for none)'
+        return Violation(f"invalid {label}: {message}", path, keyword, source)
+    message = error.message
+    echoed = shown_value(error.instance)  # the validator quotes the value as compact JSON
+    full = json.dumps(error.instance, ensure_ascii=False, separators=(",", ":"), default=str)
+    if len(full) > len(echoed):
+        message = message.replace(full, echoed)
+    return Violation(
+        f"invalid {label}: {shorten(message, MAX_MESSAGE_CHARS)}", path or None, keyword, source
+    )
+
+
+class _Unvalidatable(Exception):
+    """The validator itself gave up on a body (nested past its limit, text it cannot read)."""
 
 
 def _errors(schema_name: str, body: Any, documented_only: bool) -> list[Any]:
-    return sorted(
-        _validator(schema_name, documented_only).iter_errors(body),
-        key=lambda e: (len(e.instance_path), [str(p) for p in e.instance_path], e.message),
-    )
+    try:
+        return sorted(
+            _validator(schema_name, documented_only).iter_errors(body),
+            key=lambda e: (len(e.instance_path), [str(p) for p in e.instance_path], e.message),
+        )
+    except (ValueError, RecursionError) as exc:  # nested past the validator's limit; bad text
+        raise _Unvalidatable(f"request body cannot be validated: {shorten(str(exc))}") from None
 
 
 def _error_key(error: Any) -> tuple[Any, ...]:
@@ -214,7 +218,8 @@ def _check_envelope(body: dict[str, Any]) -> list[Violation]:
         found.append(Violation(message, "input", "required", "doc"))
     if "callBackUrl" in body:
         for error in _errors("OptionalCallBackUrl", body["callBackUrl"], True):
-            message = f"invalid callBackUrl: {quote(body['callBackUrl'])} is not an HTTPS URL"
+            shown = shown_value(body["callBackUrl"], "callBackUrl")
+            message = f'invalid callBackUrl: {shown} is not an HTTPS URL (or "" / null for none)'
             found.append(Violation(message, "callBackUrl", str(error.schema_path[-1]), "doc"))
             break
     return found
@@ -231,6 +236,15 @@ def check_create_task(body: Any, *, extra_fields: frozenset[str] = frozenset()) 
 
     `extra_fields` are `input` fields sent on purpose; they are not reported as unknown.
     """
+    try:
+        return _check(body, extra_fields)
+    except _Unvalidatable as exc:  # documented: an invalid request is a 400
+        model = body.get("model") if isinstance(body, dict) else None
+        violation = Violation(str(exc), None, "type", "doc")
+        return Verdict(model if isinstance(model, str) else None, "unknown", (violation,))
+
+
+def _check(body: Any, extra_fields: frozenset[str]) -> Verdict:
     if not isinstance(body, dict):
         violation = Violation("request body must be a JSON object", None, "type", "doc")
         return Verdict(None, "unknown", (violation,))

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
 import json
+import logging
 import math
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -33,6 +37,7 @@ from liangxin_mock.faults import FAULT_KINDS, HTML_PAGE, FaultPlan
 from liangxin_mock.images import render_for
 from liangxin_mock.lifecycle import (
     TERMINAL,
+    file_token,
     now_ms,
     parse_fail_header,
     planned_failure,
@@ -44,6 +49,7 @@ from liangxin_mock.store import NewTask, Store, TaskRow
 #: How often the background loop looks for callbacks that are due, in seconds.
 TICK_SECONDS = 0.05
 _TRANSPORT = "liangxin_mock.transport"
+_log = logging.getLogger("liangxin_mock")
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -85,14 +91,28 @@ class MockState:
 
 
 class MockApp(Starlette):
-    """Starlette that remembers the connection's transport so a fault can drop it."""
+    """Starlette that remembers the connection's transport so a fault can drop it.
+
+    An unhandled error is answered with the task envelope's 500 (by `_server_error`) and logged
+    here, once. Starlette re-raises it after answering, and uvicorn then closes the keep-alive
+    connection unannounced, so the client's *next* request on it fails — an ambiguous createTask.
+    Swallowing it after the answer keeps the connection usable. (A response that broke off
+    mid-way is still closed by uvicorn, as it must be.)
+    """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            transport = getattr(getattr(send, "__self__", None), "transport", None)
-            if transport is not None:
-                scope[_TRANSPORT] = transport
-        await super().__call__(scope, receive, send)
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        transport = getattr(getattr(send, "__self__", None), "transport", None)
+        if transport is not None:
+            scope[_TRANSPORT] = transport
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception:
+            _log.exception(
+                "liangxin-mock: unhandled error in %s %s", scope["method"], scope["path"]
+            )
 
 
 class DropConnection(Response):
@@ -137,23 +157,31 @@ async def _fault_response(
         return kind, responses.html(502, HTML_PAGE)
     elif kind == "drop":
         # Read the body first: closing with unread input would reset (RST) instead of close.
-        await _read_body(request, state.config.max_body_bytes)
+        await _read_body(request, state.config)
         return kind, DropConnection()
     return kind, None
 
 
-async def _read_body(request: Request, limit: int) -> bytes | None:
-    """The body, or None when it is larger than `limit` (declared or streamed)."""
+async def _read_body(request: Request, config: MockConfig) -> bytes | Response:
+    """The body, or the answer instead: 413 above `max_body_bytes` (declared or streamed), 408
+    (closing the connection) when it has not all arrived within `body_timeout` seconds."""
+    limit = config.max_body_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        return None
+        return responses.too_large()
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(config.body_timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    return responses.too_large()
+                chunks.append(chunk)
+    except TimeoutError:
+        return responses.task_error(
+            408, "request body not received in time", headers={"Connection": "close"}
+        )
     return b"".join(chunks)
 
 
@@ -172,6 +200,22 @@ def _parse_json(raw: bytes) -> Any:
     return json.loads(
         raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float
     )
+
+
+def _parse_body(raw: bytes) -> tuple[Any, str] | str:
+    """The body and its compact JSON text (stored as `param`), or why it is not acceptable."""
+    try:
+        body = _parse_json(raw)
+        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    except RecursionError:
+        return "request body is nested too deeply"
+    except ValueError:
+        return "request body must be valid JSON"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # valid JSON, but not text that can be stored or sent back
+        return "request body has a lone surrogate escape (e.g. \\ud800): not valid Unicode text"
+    return body, text
 
 
 def _validate(body: Any, config: MockConfig) -> Verdict:
@@ -214,15 +258,15 @@ async def create_task(request: Request) -> Response:
     fault, replaced = await _fault_response(state, request, "createTask")
     if replaced is not None:
         return replaced
-    raw = await _read_body(request, config.max_body_bytes)
-    if raw is None:
-        return responses.too_large()
+    raw = await _read_body(request, config)
+    if isinstance(raw, Response):
+        return raw
     if not _is_json_media_type(request.headers.get("content-type")):
         return responses.task_error(400, "Content-Type must be application/json")
-    try:
-        body = _parse_json(raw)
-    except ValueError:
-        return responses.task_error(400, "request body must be valid JSON")
+    parsed = _parse_body(raw)
+    if isinstance(parsed, str):
+        return responses.task_error(400, parsed)
+    body, param = parsed
     try:
         verdict = _validate(body, config)
     except ContractViolation as violation:
@@ -252,7 +296,7 @@ async def create_task(request: Request) -> Response:
         NewTask(
             api_key=key,
             model=model,
-            param=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+            param=param,
             create_ms=created,
             duration_ms=round(seconds * 1000),
             callback_url=url if isinstance(url, str) else None,
@@ -288,11 +332,14 @@ async def record_info(request: Request) -> Response:
 
 
 async def result_file(request: Request) -> Response:
-    """`GET /files/<taskId>/0.png`: the result image, unauthenticated like a CDN URL."""
+    """`GET /files/<taskId>/<token>/0.png`: the result image, unauthenticated like a CDN URL
+    (the token, which only the task's owner learns, is what keeps it private)."""
     state = _state(request)
     task_id, name = request.path_params["task_id"], request.path_params["name"]
     row = state.store.get_task(task_id)
     if name != "0.png" or row is None or progress(row, now_ms()).state != "success":
+        return responses.not_found()
+    if not hmac.compare_digest(request.path_params["token"], file_token(row)):
         return responses.not_found()
     data = state.store.get_file(task_id, name)
     if data is None:
@@ -365,6 +412,55 @@ async def mock_reset(request: Request) -> Response:
     return JSONResponse({"reset": True})
 
 
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "ip6-localhost"})
+
+
+def _host_name(value: str) -> str | None:
+    """The host of a `Host` header (`name[:port]`, `[v6]:port`) or of an `Origin` URL, lowercased."""
+    try:
+        host = urlsplit(value if "//" in value else f"//{value}").hostname
+    except ValueError:
+        return None
+    return host.lower() if host else None
+
+
+def _is_local_host(host: str | None, trusted: frozenset[str]) -> bool:
+    if host is None:
+        return False
+    if host in _LOOPBACK_NAMES or host in trusted:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _local_only(handler: Handler) -> Handler:
+    """`/__mock__/` lists every key's tasks and can wipe them: answer only requests addressed to
+    a loopback (or the configured) host — so a DNS-rebinding page cannot read it — from no
+    foreign `Origin`, and POSTs only with a JSON body — so a cross-origin form cannot send one."""
+
+    async def guarded(request: Request) -> Response:
+        config = _state(request).config
+        trusted = frozenset(
+            h.lower()
+            for h in (*config.trusted_hosts, _host_name(config.public_base_url or ""))
+            if h
+        )
+        if not _is_local_host(_host_name(request.headers.get("host", "")), trusted):
+            return responses.task_error(403, "/__mock__/ answers loopback hosts only")
+        origin = request.headers.get("origin")
+        if origin is not None and not _is_local_host(_host_name(origin), trusted):
+            return responses.task_error(403, "/__mock__/ refuses cross-origin requests")
+        if request.method == "POST" and not _is_json_media_type(
+            request.headers.get("content-type")
+        ):
+            return responses.task_error(415, "Content-Type must be application/json")
+        return await handler(request)
+
+    return guarded
+
+
 def _route(path: str, handlers: dict[str, Handler]) -> Route:
     """A route answering the given methods and 405 (with `Allow`) for any other."""
     allow = sorted(handlers)
@@ -425,13 +521,13 @@ def create_app(config: MockConfig) -> Starlette:
     routes = [
         _route("/api/v1/jobs/createTask", {"POST": create_task}),
         _route("/api/v1/jobs/recordInfo", {"GET": record_info}),
-        _route("/files/{task_id}/{name}", {"GET": result_file, "HEAD": result_file}),
+        _route("/files/{task_id}/{token}/{name}", {"GET": result_file, "HEAD": result_file}),
         _route("/openapi.json", {"GET": openapi_json}),
         _route("/openapi.yaml", {"GET": openapi_yaml}),
-        _route("/__mock__/tasks", {"GET": mock_tasks}),
-        _route("/__mock__/stats", {"GET": mock_stats}),
-        _route("/__mock__/callbacks", {"GET": mock_callbacks}),
-        _route("/__mock__/reset", {"POST": mock_reset}),
+        _route("/__mock__/tasks", {"GET": _local_only(mock_tasks)}),
+        _route("/__mock__/stats", {"GET": _local_only(mock_stats)}),
+        _route("/__mock__/callbacks", {"GET": _local_only(mock_callbacks)}),
+        _route("/__mock__/reset", {"POST": _local_only(mock_reset)}),
     ]
     app = MockApp(
         routes=routes,

@@ -10,11 +10,12 @@ import socket
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-import uvicorn
-
-from liangxin_mock.app import create_app
 from liangxin_mock.config import DEFAULT_MAX_BODY_BYTES, MockConfig, parse_key_list, parse_key_spec
+
+if TYPE_CHECKING:  # the mock extra is imported only to serve, so --help works without it
+    import uvicorn
 
 ENV_KEYS = "LIANGXIN_MOCK_API_KEYS"
 
@@ -107,6 +108,8 @@ def config_from_args(args: argparse.Namespace, environ: dict[str, str]) -> MockC
         strict=args.strict,
         max_concurrent=args.max_concurrent,
         public_base_url=args.public_base_url,
+        # /__mock__/ answers requests addressed to the host it was asked to bind (besides loopback).
+        trusted_hosts=() if args.host in ("", "0.0.0.0", "::") else (args.host,),
     ).with_default_key()
 
 
@@ -148,6 +151,17 @@ async def _serve(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        import uvicorn
+
+        from liangxin_mock.app import create_app
+    except ImportError as exc:
+        print(
+            f"liangxin-mock: needs the mock extra ({exc.name} is missing): "
+            "pip install 'liangxin-client[mock]'",
+            file=sys.stderr,
+        )
+        return 2
     try:
         config = config_from_args(args, dict(os.environ))
     except ValueError as exc:

@@ -38,6 +38,10 @@ class MockConfig:
     callback_retry_delays: tuple[float, ...] = (0.5, 1.0)
     #: Timeout of one callback attempt, in seconds.
     callback_timeout: float = 5.0
+    #: Host names (besides loopback ones and `public_base_url`'s) that `/__mock__/` answers.
+    trusted_hosts: tuple[str, ...] = ()
+    #: Seconds a request body may take to arrive in full (then 408 and the connection closes).
+    body_timeout: float = 10.0
 
     def with_default_key(self) -> MockConfig:
         """This config, with a random unlimited key added when it has none."""

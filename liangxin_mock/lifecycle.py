@@ -9,6 +9,7 @@ and the task's sequence number (the n-th task of a fresh mock fails the same way
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import time
 from dataclasses import dataclass
@@ -76,8 +77,17 @@ def progress(row: TaskRow, at_ms: int) -> Progress:
     return Progress(state, start, None)
 
 
+def file_token(row: TaskRow) -> str:
+    """The unguessable part of the task's result URLs: an HMAC of the taskId under its key.
+
+    taskIds are guessable (`task_<model>_<epoch ms>`, the documented shape), and result files are
+    served without a key like a CDN's, so the URL itself must carry what only the owner knows.
+    """
+    return hmac.new(row.api_key.encode(), row.task_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def result_urls(row: TaskRow, base_url: str) -> list[str]:
-    return [f"{base_url.rstrip('/')}/files/{row.task_id}/0.png"]
+    return [f"{base_url.rstrip('/')}/files/{row.task_id}/{file_token(row)}/0.png"]
 
 
 def record(row: TaskRow, at_ms: int, base_url: str) -> dict[str, Any]:

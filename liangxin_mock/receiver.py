@@ -1,18 +1,29 @@
 """`CallbackReceiver`: a loopback HTTP server that records callback POSTs (for tests).
 
 It answers each request with the next queued status (then 200) and keeps every delivery. Use it
-with a mock started with `allow_http_callbacks=True`; the conformance suite uses it too.
+with a mock started with `allow_http_callbacks=True`; the conformance suite uses it too. A body
+over `max_bytes` gets 413 unread, a body that stalls for `timeout` seconds closes the connection
+(recorded as nothing, logged as nothing).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
+
+
+class _Server(ThreadingHTTPServer):
+    """A sender that vanished (reset, timed out) is its own business: no traceback for it."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
 
 @dataclass(frozen=True)
@@ -25,45 +36,65 @@ class Delivery:
     body: bytes
 
     def decoded(self) -> Any:
-        """The JSON body, or the raw bytes when it is not JSON."""
+        """The JSON body, or the raw bytes when it is not JSON (or nested too deeply to read)."""
         try:
             return json.loads(self.body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return self.body
 
 
 class CallbackReceiver:
     """`with CallbackReceiver([500]) as r: ... r.url ... r.wait_for(1)`."""
 
-    def __init__(self, statuses: list[int] | None = None) -> None:
+    def __init__(
+        self,
+        statuses: list[int] | None = None,
+        *,
+        max_bytes: int = 1024 * 1024,
+        timeout: float = 10.0,
+    ) -> None:
         self.statuses = list(statuses or [])
         self.deliveries: list[Delivery] = []
         self._changed = threading.Condition()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            def _answer(self, status: int) -> None:
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def _record(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
+                declared = self.headers.get("Content-Length") or "0"
+                length = int(declared) if declared.isdigit() else -1
+                if not 0 <= length <= max_bytes:
+                    self.close_connection = True
+                    self._answer(413 if length > max_bytes else 400)
+                    return
+                try:
+                    content = self.rfile.read(length)
+                except OSError:  # stalled past `timeout`, or reset: nothing was delivered
+                    self.close_connection = True
+                    return
+                if len(content) < length:  # the sender gave up half-way
+                    self.close_connection = True
+                    return
                 delivery = Delivery(
-                    self.command,
-                    self.path,
-                    self.headers.get("Content-Type", ""),
-                    self.rfile.read(length),
+                    self.command, self.path, self.headers.get("Content-Type", ""), content
                 )
                 with receiver._changed:
                     receiver.deliveries.append(delivery)
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
                     receiver._changed.notify_all()
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                self._answer(status)
 
             do_POST = do_PUT = do_GET = _record
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        Handler.timeout = timeout  # a socket timeout on every read, headers included
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self.url = self.url_for("/callback")
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

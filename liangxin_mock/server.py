@@ -91,7 +91,7 @@ class MockServer:
     def reset(self) -> None:
         """Forget every task, counter and callback (`POST /__mock__/reset`)."""
         httpx.post(
-            self.base_url + "/__mock__/reset", timeout=30, trust_env=False
+            self.base_url + "/__mock__/reset", json={}, timeout=30, trust_env=False
         ).raise_for_status()
 
     def __enter__(self) -> MockServer:

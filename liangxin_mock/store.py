@@ -7,6 +7,7 @@ acknowledged task. Task progress is never stored: it is computed from the stored
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -98,12 +99,26 @@ class NewTask:
 OutcomeFn = Callable[[int], tuple[str, str] | None]
 
 
+def _create_private(path: str) -> None:
+    """Create a new database file 0600 before SQLite does: it holds every key, and SQLite gives
+    its `-wal` and `-shm` files the database file's mode. An existing file is left as it is; a
+    path SQLite will refuse anyway (a missing folder) is left for it to report."""
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:
+        return
+
+
 class Store:
     """All mock state that must survive a restart."""
 
     def __init__(self, path: str | None) -> None:
         self.path = path
         self._lock = threading.RLock()
+        if path:
+            _create_private(path)
         self._db = sqlite3.connect(
             path or ":memory:", check_same_thread=False, isolation_level=None, timeout=30
         )

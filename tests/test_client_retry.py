@@ -163,15 +163,16 @@ def test_create_is_resent_after_429() -> None:
 def test_create_is_never_resent_when_in_doubt(answer: httpx.Response | Exception) -> None:
     seen = Recorder(answer, CREATED)
     with client_for(seen, max_retries=5) as client, pytest.raises(AmbiguousSubmitError) as info:
-        client.tasks.create("z-image", "a fox", callback_url="https://example.com/cb")
+        client.tasks.create("z-image", "a fox", callback_url="https://example.com/cb-s3cr3t")
     assert len(seen.requests) == 1
     message = str(info.value)
     assert "NOT resent" in message and "console" in message and "callBackUrl" in message
-    assert info.value.request_summary == {
+    assert info.value.request_summary == {  # the URL is a secret: scheme and host only
         "model": "z-image",
         "prompt": "a fox",
-        "callBackUrl": "https://example.com/cb",
+        "callBackUrl": "https://example.com/***",
     }
+    assert "s3cr3t" not in message + repr(info.value.request_summary)
 
 
 def test_create_task_layer_500_is_definite_and_not_resent() -> None:
