@@ -25,20 +25,10 @@ from pathlib import Path
 
 import httpx
 
+from tests.test_callbacks import body
+
 ROOT = Path(__file__).resolve().parent.parent
-GOOD = {
-    "code": 200,
-    "msg": "success",
-    "data": {
-        "taskId": "task_seedream-v4-5_1777600000000",
-        "model": "seedream-v4-5",
-        "state": "success",
-        "param": '{"model":"seedream-v4-5","input":{"prompt":"tea"}}',
-        "resultJson": '{"resultUrls":["https://example.com/result.png"]}',
-        "failCode": "",
-        "failMsg": "",
-    },
-}
+GOOD = body()  # a well-formed callback (the tests' sample payload)
 RECEIVER = """
 import resource, sys, uvicorn
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -59,7 +49,7 @@ def genuine(url: str) -> tuple[str, float]:
     """One genuine callback: its outcome (status or error) and how long it took, in seconds."""
     started = time.perf_counter()
     try:
-        status = str(httpx.post(url, json=GOOD, timeout=30, trust_env=False).status_code)
+        status = str(httpx.post(url, content=GOOD, timeout=30, trust_env=False).status_code)
     except httpx.HTTPError as exc:
         status = type(exc).__name__
     return status, time.perf_counter() - started
