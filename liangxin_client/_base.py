@@ -12,6 +12,7 @@ import os
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -24,7 +25,9 @@ from liangxin_client._errors import (
     APIError,
     APIStatusError,
     APITimeoutError,
+    ConfigurationError,
     InternalServerError,
+    InvalidRequestError,
     LiangXinError,
     RateLimitError,
 )
@@ -39,6 +42,7 @@ from liangxin_client._limits import (
 )
 from liangxin_client._logging import configure_from_env, log_request, log_response, scrub
 from liangxin_client._polling import DurationStats, ServerClock
+from liangxin_client._redact import scrub_error
 from liangxin_client._responses import body_text, request_id
 from liangxin_client._retry import RetryPolicy, retry_decision, unsendable, was_sent
 from liangxin_client._version import user_agent
@@ -80,14 +84,56 @@ UNSET: Any = _Unset()
 def _resolve(value: str | None, env: str, what: str, hint: str) -> str:
     resolved = value if value is not None else os.environ.get(env)
     if not resolved:
-        raise LiangXinError(f"no {what}: pass {hint} or set the {env} environment variable")
+        raise ConfigurationError(f"no {what}: pass {hint} or set the {env} environment variable")
     return resolved
+
+
+def _check_base_url(url: str) -> str:
+    """`url` without a trailing slash if a request can be built on it; else a LiangXinError.
+
+    Refused here, at construction, so a typo never surfaces as an httpx or urllib exception.
+    """
+    if not isinstance(url, str):
+        raise ConfigurationError(f"base URL must be a string, got {type(url).__name__}")
+    url = url.rstrip("/")
+    try:
+        parsed = httpx.URL(url)
+        port = parsed.port
+        urlsplit(url)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise ConfigurationError(f"invalid base URL {url!r}: {exc}") from None
+    if parsed.scheme not in ("http", "https"):
+        raise ConfigurationError(f"base URL must start with http:// or https://, got {url!r}")
+    if not parsed.host:
+        raise ConfigurationError(f"base URL {url!r} has no host")
+    if port is not None and not 0 < port < 65536:
+        raise ConfigurationError(f"invalid base URL {url!r}: port {port} is out of range")
+    return url
+
+
+def _check_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """`default_headers` as a dict, if httpx can encode them (ASCII names and values)."""
+    result = dict(headers or {})
+    for name, value in result.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise ConfigurationError(
+                f"default_headers: names and values must be strings, got {name!r}: "
+                f"{type(value).__name__}"
+            )
+    try:
+        httpx.Headers(result)
+    except (UnicodeEncodeError, TypeError, ValueError) as exc:
+        raise ConfigurationError(
+            f"default_headers: {exc} (header names and values must be ASCII; "
+            "percent-encode or base64 other text)"
+        ) from None
+    return result
 
 
 def _check_api_key(key: str) -> str:
     """The key if it can go in a header as is; never quotes it in the error."""
     if not all("!" <= ch <= "~" for ch in key):
-        raise LiangXinError(
+        raise ConfigurationError(
             "the API key contains whitespace, control or non-ASCII characters "
             "(check for a trailing newline or space, e.g. from a file or a copy-paste)"
         )
@@ -115,15 +161,18 @@ class BaseClient:
         self._api_key = _check_api_key(
             _resolve(api_key, "LIANGXIN_API_KEY", "API key", "api_key=...")
         )
-        self.base_url = _resolve(
-            base_url,
-            "LIANGXIN_BASE_URL",
-            "base URL",
-            "base_url=... (the host from your LiangXin console; http://127.0.0.1:8000 for liangxin-mock)",
-        ).rstrip("/")
+        self.base_url = _check_base_url(
+            _resolve(
+                base_url,
+                "LIANGXIN_BASE_URL",
+                "base URL",
+                "base_url=... (the host from your LiangXin console; http://127.0.0.1:8000 for "
+                "liangxin-mock)",
+            )
+        )
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-        if max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
+        if not isinstance(max_retries, int) or max_retries < 0:
+            raise ConfigurationError(f"max_retries must be an int >= 0, got {max_retries!r}")
         self.max_retries = max_retries
         self.retry_policy = RetryPolicy(max_retries=max_retries)
         self._origin = urlsplit(self.base_url)[:2]
@@ -132,7 +181,7 @@ class BaseClient:
             "User-Agent": user_agent(),
             "Accept": "application/json",
         }
-        self.default_headers = dict(default_headers or {})
+        self.default_headers = _check_headers(default_headers)
         self._headers.update(self.default_headers)
         self._clock: Callable[[], float] = time.monotonic
         self._wall: Callable[[], float] = time.time
@@ -211,14 +260,20 @@ class BaseClient:
                 del headers["Authorization"]
         else:
             absolute = self.base_url + url
-        return http.build_request(
-            method,
-            absolute,
-            json=json,
-            params=params,
-            headers=headers,
-            timeout=self.timeout if timeout is None else timeout,
-        )
+        try:
+            return http.build_request(
+                method,
+                absolute,
+                json=json,
+                params=params,
+                headers=headers,
+                timeout=self.timeout if timeout is None else timeout,
+            )
+        except (TypeError, ValueError) as exc:  # NaN, infinity, or an object JSON cannot hold
+            raise InvalidRequestError(
+                f"the request cannot be encoded as JSON ({scrub(str(exc), self._api_key)}); "
+                "nothing was sent"
+            ) from None
 
     def _request_timeout(self, deadline: float | None) -> httpx.Timeout:
         """The client's timeout, each phase cut to the time left before `deadline` (on _clock).
@@ -318,6 +373,46 @@ class BaseClient:
         return aiter(self._retry_context(submit=submit, deadline=deadline))
 
     # -- errors -----------------------------------------------------------------------------
+
+    @contextmanager
+    def _edge(self, task_id: str | None = None, *, note: bool = False) -> Iterator[None]:
+        """Where an error leaves the client: scrub the API key from it and name its task.
+
+        With `note`, any other exception after the task was created (Ctrl-C, asyncio
+        cancellation, an error raised by the caller's `on_update`) gets a note naming the task,
+        and still propagates as what it is.
+        """
+        try:
+            yield
+        except LiangXinError as exc:
+            scrub_error(exc, self._api_key)
+            if task_id and exc.task_id is None:
+                exc.task_id = task_id
+            raise
+        except BaseException as exc:  # Ctrl-C, cancellation, an error in the caller's on_update
+            if note and task_id and not isinstance(exc, GeneratorExit):
+                exc.add_note(f"liangxin: task {task_id} was created and goes on")
+            raise
+
+    def _interrupted_submit(
+        self, exc: BaseException, submit_body: Mapping[str, Any] | None
+    ) -> BaseException:
+        """A createTask interrupted in flight: `exc` itself, its cause the AmbiguousSubmitError.
+
+        The interruption (KeyboardInterrupt, asyncio.CancelledError) keeps propagating as what it
+        is, so asyncio's timeouts, task groups and cancellation work as usual; what was sent is
+        reachable with `find_ambiguous_submit(exc)` (and shows in the traceback).
+        """
+        if submit_body is not None:
+            summary = request_summary(submit_body)
+            ambiguous = AmbiguousSubmitError(
+                f"createTask was interrupted ({type(exc).__name__}) while its request was in "
+                f"flight, so the task may have been created. {_HOW_TO_CHECK} Request: {summary}",
+                summary,
+            )
+            exc.__cause__ = ambiguous
+            exc.add_note(str(ambiguous))
+        return exc
 
     def _transport_error(
         self, exc: httpx.RequestError, submit_body: Mapping[str, Any] | None

@@ -9,6 +9,7 @@ recordInfo, which builds them on the current port.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +20,7 @@ DEFAULT_TASK_SECONDS = 2.0
 
 
 class MockUnavailableError(Exception):
-    """The mock extra (starlette, uvicorn, pillow) is not installed."""
+    """The embedded mock cannot start: the mock extra is missing, or its database is unusable."""
 
 
 def mock_db_path() -> Path:
@@ -51,14 +52,24 @@ def embedded_mock() -> Iterator[tuple[str, str]]:
             "pip install 'liangxin-client[mock]'"
         ) from None
     db = mock_db_path()
-    db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the database holds the local key
-    if not os.environ.get("LIANGXIN_MOCK_DB"):  # our own folder: private even if made earlier
-        db.parent.chmod(0o700)
-    server = MockServer(
-        api_keys={MOCK_API_KEY: None},
-        db_path=str(db),
-        task_seconds=_task_seconds(),
-        allow_http_callbacks=True,
-    )
-    with server:
+    try:
+        db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the database holds the key
+        if not os.environ.get("LIANGXIN_MOCK_DB"):  # our own folder: private even if made earlier
+            db.parent.chmod(0o700)
+        server = MockServer(
+            api_keys={MOCK_API_KEY: None},
+            db_path=str(db),
+            task_seconds=_task_seconds(),
+            allow_http_callbacks=True,
+        )
+        server.__enter__()
+    except (sqlite3.Error, OSError) as exc:
+        reason = f"{exc.strerror or exc}" if isinstance(exc, OSError) else str(exc)
+        raise MockUnavailableError(
+            f"the embedded mock cannot use its database {str(db)!r} ({reason}); set "
+            "LIANGXIN_MOCK_DB to a writable file, or delete a corrupt one to start over"
+        ) from None
+    try:
         yield server.base_url, MOCK_API_KEY
+    finally:
+        server.__exit__(None, None, None)

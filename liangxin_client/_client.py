@@ -26,7 +26,7 @@ from liangxin_client._base import (
     BaseClient,
 )
 from liangxin_client._download import CHUNK_SIZE, PartFile, download_error, file_name
-from liangxin_client._errors import APIError, RateLimitError
+from liangxin_client._errors import APIError, RateLimitError, ResultSaveError
 from liangxin_client._inputs import ModelInput, build_create_body
 from liangxin_client._limits import (
     DEFAULT_MAX_IN_FLIGHT,
@@ -161,9 +161,11 @@ class LiangXin(BaseClient):
         )
         with self._submit_slot() as slot:
             task = self._queued_create(body, slot, timeout)
-            record = self.tasks.wait(task, timeout=timeout, on_update=on_update)
-        paths = self.save(record, download_to) if download_to is not None else []
-        return GenerationResult(record, tuple(paths), saver=self.save)
+            with self._edge(task.task_id, note=True):  # every error from here on names the task
+                record = self.tasks.wait(task, timeout=timeout, on_update=on_update)
+        with self._edge(task.task_id, note=True):
+            paths = self.save(record, download_to) if download_to is not None else []
+        return GenerationResult(record, tuple(paths), client=self)
 
     def generate_many(
         self,
@@ -256,6 +258,7 @@ class LiangXin(BaseClient):
         params: Mapping[str, str] | None = None,
         submit_body: Mapping[str, Any] | None = None,
         deadline: float | None = None,
+        task_id: str | None = None,
     ) -> T:
         """One API call with its retries; `deadline` (on `_clock`) bounds both (see wait())."""
 
@@ -272,14 +275,21 @@ class LiangXin(BaseClient):
             if not self._slots.acquire(timeout=self._slot_timeout(deadline)):
                 raise self._no_slot() from httpx.PoolTimeout("no free slot")
             try:
-                response = self._http.send(request)
+                # Never follow a redirect, even on a user's http_client that would (see _handle).
+                response = self._http.send(request, follow_redirects=False)
             except httpx.RequestError as exc:
                 raise self._transport_error(exc, submit_body) from exc
+            except KeyboardInterrupt as exc:
+                raise self._interrupted_submit(exc, submit_body)  # noqa: B904 (the same exc)
             finally:
                 self._slots.release()
-            return self._handle(response, parse, submit_body)
+            try:
+                return self._handle(response, parse, submit_body)
+            except KeyboardInterrupt as exc:
+                raise self._interrupted_submit(exc, submit_body)  # noqa: B904
 
-        return self._with_retries(once, submit=submit_body is not None, deadline=deadline)
+        with self._edge(task_id):
+            return self._with_retries(once, submit=submit_body is not None, deadline=deadline)
 
     def _create(self, body: Mapping[str, Any]) -> Task:
         """`tasks.create`: one createTask (with its retries) through the submit window."""
@@ -296,26 +306,36 @@ class LiangXin(BaseClient):
     def _get(self, task_id: str, *, deadline: float | None = None) -> TaskRecord:
         parse = functools.partial(parse_record_response, secret=self._api_key, task_id=task_id)
         return self._call(
-            RECORD_METHOD, RECORD_PATH, parse, params={"taskId": task_id}, deadline=deadline
+            RECORD_METHOD,
+            RECORD_PATH,
+            parse,
+            params={"taskId": task_id},
+            deadline=deadline,
+            task_id=task_id,
         )
 
     def save(self, record: TaskRecord, directory: StrPath) -> list[Path]:
-        """Download every result of a finished task into `directory`; return the file paths."""
-        target = Path(directory)
-        target.mkdir(parents=True, exist_ok=True)
-        return [
-            self._download(url, target, record.task_id, index)
-            for index, url in enumerate(record.result_urls)
-        ]
+        """Download every result of a finished task into `directory`; return the file paths.
 
-    def _download(self, url: str, directory: Path, task_id: str, index: int) -> Path:
-        def once() -> Path:
-            request = self._build(self._http, "GET", url)
-            self._log_request(request)
-            with self._slots:
-                return fetch(request)
+        A file that cannot be written raises `ResultSaveError` (an OSError) naming the task.
+        """
+        with self._edge(record.task_id):
+            try:
+                target = Path(directory)
+                target.mkdir(parents=True, exist_ok=True)
+                return [
+                    self._download(url, target, record.task_id, index)
+                    for index, url in enumerate(record.result_urls)
+                ]
+            except OSError as exc:
+                raise ResultSaveError(record.task_id, str(directory), exc) from exc
 
-        def fetch(request: httpx.Request) -> Path:
+    @contextmanager
+    def _result_stream(self, url: str) -> Iterator[httpx.Response]:
+        """One GET of a result URL, streamed: the open response, once its status is good."""
+        request = self._build(self._http, "GET", url)
+        self._log_request(request)
+        with self._slots:  # a request in flight until the stream is closed
             try:
                 response = self._http.send(request, stream=True, follow_redirects=True)
                 try:
@@ -323,17 +343,39 @@ class LiangXin(BaseClient):
                     if response.status_code >= 400:
                         response.read()
                         raise download_error(response, url, self._api_key)
-                    name = file_name(task_id, index, url, response.headers.get("content-type"))
-                    with PartFile(directory, name) as part:
-                        for chunk in response.iter_bytes(CHUNK_SIZE):
-                            part.write(chunk)
-                        return part.commit()
+                    yield response
                 finally:
                     response.close()
             except httpx.RequestError as exc:
                 raise self._transport_error(exc, None) from exc
 
+    def _download(self, url: str, directory: Path, task_id: str, index: int) -> Path:
+        def once() -> Path:
+            with self._result_stream(url) as response:
+                name = file_name(task_id, index, url, response.headers.get("content-type"))
+                with PartFile(directory, name) as part:
+                    for chunk in response.iter_bytes(CHUNK_SIZE):
+                        part.write(chunk)
+                    return part.commit()
+
         return self._with_retries(once, submit=False)
+
+    def _read_result(self, record: TaskRecord, index: int) -> bytes:
+        """Result `index` of a finished task, in memory (retried like a download)."""
+        url = record.result_urls[index]
+
+        def once() -> bytes:
+            with self._result_stream(url) as response:
+                return response.read()
+
+        with self._edge(record.task_id):
+            return self._with_retries(once, submit=False)
+
+    def _iter_result(self, record: TaskRecord, index: int, chunk_size: int) -> Iterator[bytes]:
+        """Result `index` as chunks, streamed (one request; not retried once it has begun)."""
+        url = record.result_urls[index]
+        with self._edge(record.task_id), self._result_stream(url) as response:
+            yield from response.iter_bytes(chunk_size)
 
 
 class AsyncLiangXin(BaseClient):
@@ -437,9 +479,11 @@ class AsyncLiangXin(BaseClient):
         )
         async with self._submit_slot() as slot:
             task = await self._queued_create(body, slot, timeout)
-            record = await self.tasks.wait(task, timeout=timeout, on_update=on_update)
-        paths = await self.save(record, download_to) if download_to is not None else []
-        return AsyncGenerationResult(record, tuple(paths), saver=self.save)
+            with self._edge(task.task_id, note=True):  # every error from here on names the task
+                record = await self.tasks.wait(task, timeout=timeout, on_update=on_update)
+        with self._edge(task.task_id, note=True):
+            paths = await self.save(record, download_to) if download_to is not None else []
+        return AsyncGenerationResult(record, tuple(paths), client=self)
 
     def generate_many(
         self,
@@ -521,6 +565,7 @@ class AsyncLiangXin(BaseClient):
         params: Mapping[str, str] | None = None,
         submit_body: Mapping[str, Any] | None = None,
         deadline: float | None = None,
+        task_id: str | None = None,
     ) -> T:
         """One API call with its retries; `deadline` (on `_clock`) bounds both (see wait())."""
 
@@ -543,14 +588,18 @@ class AsyncLiangXin(BaseClient):
                 except TimeoutError:
                     raise self._no_slot() from httpx.PoolTimeout("no free slot")
             try:
-                response = await self._http.send(request)
+                # Never follow a redirect, even on a user's http_client that would (see _handle).
+                response = await self._http.send(request, follow_redirects=False)
             except httpx.RequestError as exc:
                 raise self._transport_error(exc, submit_body) from exc
+            except (KeyboardInterrupt, asyncio.CancelledError) as exc:
+                raise self._interrupted_submit(exc, submit_body)  # noqa: B904 (the same exc)
             finally:
                 self._slots.release()
             return self._handle(response, parse, submit_body)
 
-        return await self._with_retries(once, submit=submit_body is not None, deadline=deadline)
+        with self._edge(task_id):
+            return await self._with_retries(once, submit=submit_body is not None, deadline=deadline)
 
     async def _create(self, body: Mapping[str, Any]) -> Task:
         """`tasks.create`: one createTask (with its retries) through the submit window."""
@@ -567,26 +616,33 @@ class AsyncLiangXin(BaseClient):
     async def _get(self, task_id: str, *, deadline: float | None = None) -> TaskRecord:
         parse = functools.partial(parse_record_response, secret=self._api_key, task_id=task_id)
         return await self._call(
-            RECORD_METHOD, RECORD_PATH, parse, params={"taskId": task_id}, deadline=deadline
+            RECORD_METHOD,
+            RECORD_PATH,
+            parse,
+            params={"taskId": task_id},
+            deadline=deadline,
+            task_id=task_id,
         )
 
     async def save(self, record: TaskRecord, directory: StrPath) -> list[Path]:
-        """Download every result of a finished task into `directory`; return the file paths."""
-        target = Path(directory)
-        target.mkdir(parents=True, exist_ok=True)
-        return [
-            await self._download(url, target, record.task_id, index)
-            for index, url in enumerate(record.result_urls)
-        ]
+        """Download every result of a finished task into `directory`; see `LiangXin.save`."""
+        with self._edge(record.task_id):
+            try:
+                target = Path(directory)
+                target.mkdir(parents=True, exist_ok=True)
+                return [
+                    await self._download(url, target, record.task_id, index)
+                    for index, url in enumerate(record.result_urls)
+                ]
+            except OSError as exc:
+                raise ResultSaveError(record.task_id, str(directory), exc) from exc
 
-    async def _download(self, url: str, directory: Path, task_id: str, index: int) -> Path:
-        async def once() -> Path:
-            request = self._build(self._http, "GET", url)
-            self._log_request(request)
-            async with self._slots:
-                return await fetch(request)
-
-        async def fetch(request: httpx.Request) -> Path:
+    @asynccontextmanager
+    async def _result_stream(self, url: str) -> AsyncIterator[httpx.Response]:
+        """One GET of a result URL, streamed; see `LiangXin._result_stream`."""
+        request = self._build(self._http, "GET", url)
+        self._log_request(request)
+        async with self._slots:  # a request in flight until the stream is closed
             try:
                 response = await self._http.send(request, stream=True, follow_redirects=True)
                 try:
@@ -594,14 +650,40 @@ class AsyncLiangXin(BaseClient):
                     if response.status_code >= 400:
                         await response.aread()
                         raise download_error(response, url, self._api_key)
-                    name = file_name(task_id, index, url, response.headers.get("content-type"))
-                    with PartFile(directory, name) as part:
-                        async for chunk in response.aiter_bytes(CHUNK_SIZE):
-                            part.write(chunk)
-                        return part.commit()
+                    yield response
                 finally:
                     await response.aclose()
             except httpx.RequestError as exc:
                 raise self._transport_error(exc, None) from exc
 
+    async def _download(self, url: str, directory: Path, task_id: str, index: int) -> Path:
+        async def once() -> Path:
+            async with self._result_stream(url) as response:
+                name = file_name(task_id, index, url, response.headers.get("content-type"))
+                with PartFile(directory, name) as part:
+                    async for chunk in response.aiter_bytes(CHUNK_SIZE):
+                        part.write(chunk)
+                    return part.commit()
+
         return await self._with_retries(once, submit=False)
+
+    async def _read_result(self, record: TaskRecord, index: int) -> bytes:
+        """Result `index` of a finished task, in memory; see `LiangXin._read_result`."""
+        url = record.result_urls[index]
+
+        async def once() -> bytes:
+            async with self._result_stream(url) as response:
+                return await response.aread()
+
+        with self._edge(record.task_id):
+            return await self._with_retries(once, submit=False)
+
+    async def _iter_result(
+        self, record: TaskRecord, index: int, chunk_size: int
+    ) -> AsyncIterator[bytes]:
+        """Result `index` as chunks, streamed; see `LiangXin._iter_result`."""
+        url = record.result_urls[index]
+        with self._edge(record.task_id):
+            async with self._result_stream(url) as response:
+                async for chunk in response.aiter_bytes(chunk_size):
+                    yield chunk

@@ -19,11 +19,18 @@ LiangXinError
 ├── TaskFailedError               the task reached `fail`
 ├── TaskTimeoutError              wait() reached its deadline
 ├── UnexpectedTaskStateError      wait() met a state this client does not know
+├── ConfigurationError            (also ValueError) a client setting that cannot work (no key, bad URL)
+├── ResultSaveError               (also OSError) a result could not be written to disk
 ├── InvalidRequestError           (also ValueError) rejected before any network call
 ├── InvalidCallbackError          (also ValueError) a callback body that is not a CallbackPayload
 │   └── CallbackTooLargeError     a callback body over the size limit
 └── CallbackVerificationError     a callback that recordInfo does not confirm
 ```
+
+Every error carries `.task_id`: the task it concerns, or None when no task is known (so an error
+raised after a createTask always names the task that was created). No error object holds the API
+key: requests and responses on errors are copies with credential headers replaced by `***`, and
+the client scrubs the key from any value the service echoed back (see `_redact.py`).
 """
 
 from __future__ import annotations
@@ -33,12 +40,30 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from liangxin_client._redact import safe_request, safe_response
+
 if TYPE_CHECKING:
     from liangxin_client._records import TaskRecord
 
 
+def _restore(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    exc = cls.__new__(cls)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
+
+
 class LiangXinError(Exception):
-    """Base class of every error raised by liangxin_client."""
+    """Base class of every error raised by liangxin_client.
+
+    `task_id` names the task the error concerns (None when there is none, e.g. before a create).
+    """
+
+    task_id: str | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickle by state, not by calling __init__ again (whose signature differs per class).
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
 
 
 class APIError(LiangXinError):
@@ -66,7 +91,8 @@ class APIError(LiangXinError):
         self.status_code = status_code
         self.request_id = request_id
         self.body = body
-        self.request = request
+        #: What was sent, with credential headers replaced by `***`.
+        self.request = safe_request(request)
 
     def __str__(self) -> str:
         details = [
@@ -103,7 +129,8 @@ class APIStatusError(APIError):
             except RuntimeError:  # a response built by hand, without its request
                 kwargs["request"] = None
         super().__init__(message, **kwargs)
-        self.response = response
+        #: The answer, with credential headers replaced by `***` (its `.request` too).
+        self.response = safe_response(response, request=self.request)
         self.layer = layer
 
 
@@ -208,6 +235,47 @@ class UnexpectedTaskStateError(LiangXinError):
         )
         self.task_id = task_id
         self.state = state
+
+
+class ConfigurationError(LiangXinError, ValueError):
+    """A client setting that cannot work: no API key or base URL, a URL httpx cannot parse, a
+    non-ASCII header value, a negative `max_retries`. Raised at construction; nothing was sent.
+    """
+
+
+def find_ambiguous_submit(exc: BaseException | None) -> AmbiguousSubmitError | None:
+    """The AmbiguousSubmitError in `exc` or its chain (`__cause__`/`__context__`), if any.
+
+    A createTask interrupted in flight (Ctrl-C, `task.cancel()`, `asyncio.timeout`) propagates as
+    the interruption itself — KeyboardInterrupt, CancelledError, or asyncio's TimeoutError — with
+    an AmbiguousSubmitError saying what was sent in its chain; this finds it.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, AmbiguousSubmitError):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+class ResultSaveError(LiangXinError, OSError):
+    """A finished task's result could not be saved (`download_to` or `save()`): disk, permissions,
+    or a file where the directory should be. `task_id` names the task; the OSError is the cause.
+    """
+
+    def __init__(self, task_id: str, directory: str, reason: OSError) -> None:
+        detail = f"{reason.strerror or reason}" + (
+            f": {reason.filename}" if reason.filename else ""
+        )
+        super().__init__(
+            reason.errno or 0, f"task {task_id}: cannot save results to {directory}: {detail}"
+        )
+        self.task_id = task_id
+        self.directory = directory
+
+    def __str__(self) -> str:
+        return str(self.strerror)
 
 
 class InvalidRequestError(LiangXinError, ValueError):

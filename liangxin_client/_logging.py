@@ -33,10 +33,11 @@ def configure_from_env() -> None:
         logger.addHandler(handler)
 
 
-def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Headers as a dict with credentials replaced by `***`."""
+def redact_headers(headers: Iterable[tuple[str, str]], secret: str | None = None) -> dict[str, str]:
+    """Headers as a dict with credentials replaced by `***` (and `secret` in any other value)."""
     return {
-        name: (REDACTED if name.lower() in _SECRET_HEADERS else value) for name, value in headers
+        name: (REDACTED if name.lower() in _SECRET_HEADERS else scrub(value, secret))
+        for name, value in headers
     }
 
 
@@ -58,8 +59,8 @@ def log_request(request: httpx.Request, secret: str | None) -> None:
         logger.debug(
             "request: %s %s headers=%s body=%s",
             request.method,
-            request.url,
-            redact_headers(request.headers.multi_items()),
+            scrub(str(request.url), secret),
+            redact_headers(request.headers.multi_items(), secret),
             scrub(body, secret),
         )
 
@@ -70,8 +71,8 @@ def log_response(response: httpx.Response, secret: str | None, *, streamed: bool
         logger.debug(
             "response: %s %s -> %s headers=%s body=%s",
             response.request.method,
-            response.request.url,
+            scrub(str(response.request.url), secret),
             response.status_code,
-            redact_headers(response.headers.multi_items()),
+            redact_headers(response.headers.multi_items(), secret),
             scrub(body, secret),
         )

@@ -114,12 +114,16 @@ class DurationStats:
     QUANTILE = 0.2
     MEDIAN_FACTOR = 0.9
 
-    def __init__(self, keep: int = 20) -> None:
-        if keep < 1:
-            raise ValueError("keep must be >= 1")
+    #: How many models are remembered; the least recently seen is forgotten first.
+    MAX_MODELS = 256
+
+    def __init__(self, keep: int = 20, max_models: int = MAX_MODELS) -> None:
+        if keep < 1 or max_models < 1:
+            raise ValueError("keep and max_models must be >= 1")
         self.keep = keep
+        self.max_models = max_models
         self._lock = threading.Lock()
-        self._by_model: dict[str, OrderedDict[object, float]] = {}
+        self._by_model: OrderedDict[str, OrderedDict[object, float]] = OrderedDict()
         self._unkeyed = itertools.count()
 
     def __repr__(self) -> str:
@@ -141,7 +145,13 @@ class DurationStats:
     def add(self, model: str, seconds: float, *, key: str | None = None) -> None:
         """Add one duration for `model`; `key` (a task id) makes repeats count once."""
         with self._lock:
-            samples = self._by_model.setdefault(model, OrderedDict())
+            samples = self._by_model.get(model)
+            if samples is None:
+                samples = self._by_model[model] = OrderedDict()
+                while len(self._by_model) > self.max_models:
+                    self._by_model.popitem(last=False)
+            else:
+                self._by_model.move_to_end(model)
             entry: object = key if key is not None else next(self._unkeyed)
             if entry in samples:
                 return

@@ -1,27 +1,35 @@
-"""What generate() returns: the finished record, its URLs, and a way to save the files."""
+"""What generate() returns: the finished record, its URLs, and its files on disk or in memory."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
+from liangxin_client._download import CHUNK_SIZE
 from liangxin_client._records import TaskRecord
+
+if TYPE_CHECKING:
+    from liangxin_client._client import AsyncLiangXin, LiangXin
 
 StrPath = str | os.PathLike[str]
 
 
 @attrs.frozen
 class GenerationResult:
-    """A successful task. `paths` are the files saved by `download_to=` (empty otherwise)."""
+    """A successful task. `paths` are the files saved by `download_to=` (empty otherwise).
+
+    The results are there three ways: `save(dir)` writes files, `read(n)` returns result `n`'s
+    bytes, `iter_bytes(n)` streams them in chunks (for forwarding without a temporary file).
+    Result URLs expire about 24 h after completion.
+    """
 
     record: TaskRecord
     paths: tuple[Path, ...] = ()
-    _saver: Callable[[TaskRecord, StrPath], list[Path]] = attrs.field(
-        alias="saver", repr=False, eq=False, kw_only=True
-    )
+    _client: LiangXin = attrs.field(alias="client", repr=False, eq=False, kw_only=True)
 
     @property
     def task_id(self) -> str:
@@ -33,18 +41,25 @@ class GenerationResult:
 
     def save(self, directory: StrPath) -> list[Path]:
         """Download every result into `directory` (created if needed); return the file paths."""
-        return self._saver(self.record, directory)
+        return self._client.save(self.record, directory)
+
+    def read(self, index: int = 0) -> bytes:
+        """Result `index`'s content (an image's bytes), retried like a download."""
+        return self._client._read_result(self.record, index)
+
+    def iter_bytes(self, index: int = 0, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        """Result `index`'s content in chunks of at most `chunk_size` bytes (one request)."""
+        return self._client._iter_result(self.record, index, chunk_size)
 
 
 @attrs.frozen
 class AsyncGenerationResult:
-    """The async client's GenerationResult: `await result.save(dir)`."""
+    """The async client's GenerationResult: `await result.save(dir)`, `await result.read()`,
+    `async for chunk in result.iter_bytes()`."""
 
     record: TaskRecord
     paths: tuple[Path, ...] = ()
-    _saver: Callable[[TaskRecord, StrPath], Awaitable[list[Path]]] = attrs.field(
-        alias="saver", repr=False, eq=False, kw_only=True
-    )
+    _client: AsyncLiangXin = attrs.field(alias="client", repr=False, eq=False, kw_only=True)
 
     @property
     def task_id(self) -> str:
@@ -56,4 +71,12 @@ class AsyncGenerationResult:
 
     async def save(self, directory: StrPath) -> list[Path]:
         """Download every result into `directory` (created if needed); return the file paths."""
-        return await self._saver(self.record, directory)
+        return await self._client.save(self.record, directory)
+
+    async def read(self, index: int = 0) -> bytes:
+        """Result `index`'s content (an image's bytes), retried like a download."""
+        return await self._client._read_result(self.record, index)
+
+    def iter_bytes(self, index: int = 0, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+        """Result `index`'s content in chunks of at most `chunk_size` bytes (one request)."""
+        return self._client._iter_result(self.record, index, chunk_size)

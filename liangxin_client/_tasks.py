@@ -132,6 +132,17 @@ class Tasks:
         deadline and `wake` apply in every phase.
         """
         task_id = _task_id(task_id)
+        with self._client._edge(task_id):
+            return self._wait(task_id, timeout, on_update, wake, schedule)
+
+    def _wait(
+        self,
+        task_id: str,
+        timeout: float | None,
+        on_update: OnUpdate | None,
+        wake: threading.Event | None,
+        schedule: PollSchedule | None,
+    ) -> TaskRecord:
         loop = _wait_loop(self._client, task_id, timeout, schedule or self.schedule, on_update)
         while True:
             error: Exception | None = None
@@ -202,6 +213,17 @@ class AsyncTasks:
     ) -> TaskRecord:
         """Poll until the task succeeds; see `Tasks.wait` (`wake` is an asyncio.Event here)."""
         task_id = _task_id(task_id)
+        with self._client._edge(task_id):
+            return await self._wait(task_id, timeout, on_update, wake, schedule)
+
+    async def _wait(
+        self,
+        task_id: str,
+        timeout: float | None,
+        on_update: OnUpdate | None,
+        wake: asyncio.Event | None,
+        schedule: PollSchedule | None,
+    ) -> TaskRecord:
         loop = _wait_loop(self._client, task_id, timeout, schedule or self.schedule, on_update)
         while True:
             error: Exception | None = None

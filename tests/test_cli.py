@@ -203,7 +203,10 @@ def test_a_wait_timeout_exits_4_and_says_how_to_resume(
     assert main([*auth, "create", "-m", "z-image", "a cat"]) == EXIT_OK
     task_id = capsys.readouterr().out.strip()
     assert main([*auth, "wait", task_id, "--timeout", "0.3"]) == EXIT_TIMEOUT
-    assert f"resume with `liangxin wait {task_id}`" in capsys.readouterr().err
+    # one pasteable command: the --base-url given as a flag is repeated, the key never is
+    err = capsys.readouterr().err
+    assert f"resume with `liangxin --base-url {mock.base_url} wait {task_id}`" in err
+    assert mock.api_key not in err and "--api-key" in err
     assert main([*auth, "download", task_id]) == EXIT_API_ERROR
     assert "no results yet" in capsys.readouterr().err
 
@@ -275,7 +278,7 @@ def test_a_failed_save_names_the_task_and_the_download_to_retry(
     [line] = [x for x in capsys.readouterr().err.splitlines() if x.startswith("error:")]
     assert f"task {task_id} succeeded but cannot save results to {out}" in line
     assert "No space left on device" in line
-    retry = f"liangxin download {task_id} -o '{out}'"
+    retry = f"liangxin --base-url {mock.base_url} download {task_id} -o '{out}'"
     assert retry in line
 
     assert main([*_auth(mock), "download", task_id, "-o", str(out)]) == EXIT_OK
@@ -299,7 +302,8 @@ def test_ctrl_c_while_saving_says_download_not_wait(
     assert code == EXIT_INTERRUPTED
     [task] = mock.tasks()
     err = capsys.readouterr().err
-    assert f"resume with `liangxin download {task['taskId']} -o {tmp_path}`" in err
+    hint = f"liangxin --base-url {mock.base_url} download {task['taskId']} -o {tmp_path}"
+    assert f"resume with `{hint}`" in err
     assert " wait " not in err
 
 

@@ -139,7 +139,7 @@ def test_expired_result_url_says_so(tmp_path: Path, status: int) -> None:
         return _success_with(url)
 
     with client_for(handler) as client:
-        result = GenerationResult(client.tasks.get(TASK_ID), saver=client.save)
+        result = GenerationResult(client.tasks.get(TASK_ID), client=client)
         with pytest.raises(ResultExpiredError) as info:
             result.save(tmp_path)
     assert "expire about 24 h" in str(info.value) and "re-run" in str(info.value)

@@ -1,0 +1,22 @@
+# PYTHON_ARGCOMPLETE_OK
+"""The `liangxin` console script: a light module, so Ctrl-C during start-up is one line too.
+
+The console script imports its entry point before anything can catch KeyboardInterrupt, and
+`liangxin_client` takes a few hundred milliseconds to import (httpx, rich, the generated core).
+This module imports nothing heavy itself: it imports the CLI inside `main`, under the handler.
+"""
+
+from __future__ import annotations
+
+import sys
+
+EXIT_INTERRUPTED = 130  # the same as liangxin_client.cli.EXIT_INTERRUPTED
+
+
+def main() -> int:
+    try:
+        from liangxin_client.cli import main as cli_main
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return cli_main()
