@@ -27,6 +27,7 @@ from generator.snapshot_edit import SnapshotEditError, render_page, update_page_
 
 REPO = Path(__file__).resolve().parent.parent
 ENVELOPE_ROWS = ("callBackUrl", "input")
+INDEX = "INDEX.yaml"  # the snapshot's manifest of pages, where it has one
 # Facts the phrasings below can state: only these can be "removed" by a page that lacks them.
 READABLE = {"type", "required", "default", "conditional_default", "allowed", "open", "const"}
 READABLE |= {"minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems", "format"}
@@ -276,7 +277,24 @@ def unflatten(flat: dict[str, tuple[Any, str]], page_tag: str) -> dict[str, Any]
 
 
 def load_snapshot(docs: Path) -> dict[str, dict[str, Any]]:
-    return {p.stem: yaml.safe_load(p.read_text()) for p in sorted(docs.glob("*.yaml"))}
+    """Every page by file stem (a manifest `INDEX.yaml`, where there is one, is not a page)."""
+    pages = sorted(p for p in docs.glob("*.yaml") if p.name != INDEX)
+    return {p.stem: yaml.safe_load(p.read_text()) for p in pages}
+
+
+def list_in_index(docs: Path, stem: str) -> None:
+    """Add a new page to the manifest's `pages:` list (kept sorted), when there is a manifest."""
+    path = docs / INDEX
+    if not path.is_file():
+        return
+    lines = path.read_text().splitlines()
+    start = lines.index("pages:") + 1
+    end = start
+    while end < len(lines) and lines[end].startswith("  - "):
+        end += 1
+    names = sorted({line[4:].strip() for line in lines[start:end]} | {stem})
+    lines[start:end] = [f"  - {name}" for name in names]
+    path.write_text("\n".join(lines) + "\n")
 
 
 def family_values(
@@ -417,7 +435,7 @@ def diff_fields(imp: Import, page: dict[str, Any], model: Note) -> None:
         if facts.family:
             known = family_values(imp.snapshot, facts.family, model.text, name)
             if known is None:
-                facts.values["open"] = f"{facts.family} aliases"
+                facts.values["open"] = True  # "and <family> aliases", a family with no table
             else:
                 facts.values["allowed"] = facts.values["allowed"] + [
                     a for a in known if a not in facts.values["allowed"]
@@ -731,6 +749,7 @@ def write(imp: Import, docs: Path) -> Path:
     target = docs / f"{imp.stem}.yaml"
     if imp.old_page is None:
         target.write_text(render_page(imp.new_page))
+        list_in_index(docs, imp.stem)
     else:
         target.write_text(update_page_text(target.read_text(), imp.old_page, imp.new_page))
     return target

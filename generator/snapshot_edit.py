@@ -179,14 +179,10 @@ def update_page_text(text: str, old: dict[str, Any], new: dict[str, Any]) -> str
         if key == "fields" and key in top and isinstance(old.get(key), dict):
             edits += field_edits(lines, top[key], old[key], value)
         elif key in top and appended(old.get(key), value):
-            end = top[key][1]
-            edits.append(
-                (
-                    end,
-                    end,
-                    [line for item in value[len(old[key]) :] for line in render_item(item, 2)],
-                )
-            )
+            start, end = top[key]
+            indent = item_indent(lines[start + 1 : end])
+            added = [line for item in value[len(old[key]) :] for line in render_item(item, indent)]
+            edits.append((end, end, added))
         elif key in top:
             edits.append((*top[key], render_top(key, value)))
         else:
@@ -197,6 +193,14 @@ def update_page_text(text: str, old: dict[str, Any], new: dict[str, Any]) -> str
     result = "\n".join(lines) + "\n"
     check(result, new)
     return result
+
+
+def item_indent(block: list[str]) -> int:
+    """The indentation of a block's `- ` list entries (2 in the house style)."""
+    for line in block:
+        if line.lstrip().startswith("- "):
+            return len(line) - len(line.lstrip())
+    return 2
 
 
 def appended(before: Any, after: Any) -> bool:
@@ -241,5 +245,11 @@ def insert_point(top: dict[str, tuple[int, int]], key: str, length: int) -> int:
 
 
 def check(text: str, page: dict[str, Any]) -> None:
-    if yaml.safe_load(text) != page:
+    try:
+        back = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SnapshotEditError(
+            f"the edited page is not valid YAML ({exc}); nothing written"
+        ) from exc
+    if back != page:
         raise SnapshotEditError("the edited page does not read back as intended; nothing written")

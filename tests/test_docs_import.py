@@ -115,11 +115,36 @@ def test_removed_enum_value() -> None:
     assert line_of(name, found[0].line).startswith("input.languagestringNo")
 
 
-def test_supported_aliases_is_an_open_list() -> None:
-    found = [c for c in changes("nano-banana-pro-open-aliases.txt") if "aspect_ratio" in c.where]
+def closed_nano(docs: Path) -> None:
+    """Record Nano Banana Pro's ratios as a closed list, as the snapshot once did by mistake."""
+    path = docs / "nano-banana-pro.yaml"
+    page = yaml.safe_load(path.read_text())
+    page["fields"]["input.aspect_ratio"].pop("open", None)
+    path.write_text(yaml.safe_dump(page, sort_keys=False, allow_unicode=True))
+
+
+def test_supported_aliases_is_an_open_list(docs: Path) -> None:
+    closed_nano(docs)
+    found = [
+        c for c in changes("nano-banana-pro-open-aliases.txt", docs) if "aspect_ratio" in c.where
+    ]
     # The listed ratios are the known ones; the list is recorded as open, not as a closed enum.
-    assert [(c.kind, c.where, c.new) for c in found] == [
-        ("added", "input.aspect_ratio open", "supported aliases")
+    assert [(c.kind, c.where, c.new) for c in found] == [("added", "input.aspect_ratio open", True)]
+    (imp,) = docs_import.run_import([PAGES / "nano-banana-pro-open-aliases.txt"], docs)
+    assert imp.new_page is not None
+    field = imp.new_page["fields"]["input.aspect_ratio"]
+    assert field["open"] is True
+    assert field["allowed"] == [
+        "1:1",
+        "2:3",
+        "3:2",
+        "4:3",
+        "3:4",
+        "5:4",
+        "4:5",
+        "16:9",
+        "9:16",
+        "21:9",
     ]
 
 
@@ -139,7 +164,7 @@ def test_an_alias_family_without_a_table_is_open(tmp_path: Path) -> None:
     (imp,) = docs_import.run_import([page], REPO / "openapi" / "docs")
     field = imp.new_page["fields"]["input.aspect_ratio"] if imp.new_page else {}
     assert field["allowed"] == ["1:1", "16:9"]
-    assert field["open"] == "Ideogram aliases"
+    assert field["open"] is True
 
 
 def test_an_alias_family_with_a_table_is_that_table() -> None:
@@ -166,7 +191,7 @@ def test_new_model_page(docs: Path, capsys: pytest.CaptureFixture[str]) -> None:
     page = yaml.safe_load((docs / "nano-banana-2.yaml").read_text())
     assert page["model"] == "nano-banana-2" and page["recovered"] is True
     assert page["fields"]["input.prompt"]["maxLength"] == 2000
-    assert page["fields"]["input.aspect_ratio"]["open"] == "supported aliases"
+    assert page["fields"]["input.aspect_ratio"]["open"] is True
     assert page["fields"]["input.reference_images"]["maxItems"] == 4
     assert "model 'nano-banana-2' missing in spec" in "\n".join(docs_check_lines(capsys, docs))
 
@@ -309,25 +334,33 @@ def test_unchanged_page_writes_nothing(docs: Path, capsys: pytest.CaptureFixture
     assert {p.name: p.read_text() for p in docs.glob("*.yaml")} == before
 
 
+NANO_RATIOS = ["1:1", "2:3", "3:2", "4:3", "3:4", "5:4", "4:5", "16:9", "9:16", "21:9"]
+
+
+def nano_ratio_spec(tmp_path: Path, schema: dict[str, Any]) -> Path:
+    spec = yaml.safe_load(SPEC.read_text())
+    spec["components"]["schemas"]["NanoBananaProInput"]["properties"]["aspect_ratio"] = schema
+    path = tmp_path / "liangxin.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
+    return path
+
+
 def test_open_list_in_docs_check(
     docs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    closed_nano(docs)
     run(capsys, PAGES / "nano-banana-pro-open-aliases.txt", "--docs", docs, "--write")
-    lines = docs_check_lines(capsys, docs)
-    assert (
-        "nano-banana-pro: input.aspect_ratio allowed values: docs leave the list open "
-        "(supported aliases), spec's enum is closed"
-    ) in lines
-    # A spec that lists the known ratios and admits any other string satisfies the open list.
-    spec = yaml.safe_load(SPEC.read_text())
-    props = spec["components"]["schemas"]["NanoBananaProInput"]["properties"]
-    props["aspect_ratio"] = {
-        "type": "string",
-        "anyOf": [{"$ref": "#/components/schemas/NanoBananaAspectRatio"}, {"type": "string"}],
-        "default": "1:1",
-    }
-    opened = tmp_path / "liangxin.yaml"
-    opened.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
+    # A contract that closed the list refuses what the docs accept: docs-check names it.
+    closed = nano_ratio_spec(tmp_path, {"type": "string", "enum": NANO_RATIOS, "default": "1:1"})
+    named = [
+        line
+        for line in docs_check_lines(capsys, docs, closed)
+        if line.startswith("nano-banana-pro: input.aspect_ratio")
+    ]
+    assert named and all("open" in line for line in named), named
+    # The known ratios and any other string: the open list is satisfied.
+    known = {"type": "string", "enum": NANO_RATIOS}
+    opened = nano_ratio_spec(tmp_path, {"anyOf": [known, {"type": "string"}], "default": "1:1"})
     lines = docs_check_lines(capsys, docs, opened)
     assert not [line for line in lines if "nano-banana-pro: input.aspect_ratio" in line], lines
 
@@ -405,3 +438,15 @@ def test_a_table_for_a_page_that_was_not_recovered(
     assert [line for line in docs_check_lines(capsys, docs) if "not embedded" not in line] == [
         f"docs-check: 2 mismatch(es) between {docs} and {SPEC}"
     ]
+
+
+def test_a_new_page_is_listed_in_the_manifest(
+    docs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stems = sorted(p.stem for p in docs.glob("*.yaml") if p.name != "INDEX.yaml")
+    manifest = docs / "INDEX.yaml"
+    manifest.write_text("# the pages\npages:\n" + "".join(f"  - {s}\n" for s in stems))
+    run(capsys, PAGES / "nano-banana-2-new-model.md", "--docs", docs, "--write")
+    assert manifest.read_text().startswith("# the pages\npages:\n")
+    assert yaml.safe_load(manifest.read_text())["pages"] == sorted([*stems, "nano-banana-2"])
+    assert "INDEX" not in docs_import.load_snapshot(docs)
