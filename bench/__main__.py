@@ -9,6 +9,7 @@ BENCHMARKS = {
     "mock": "bench.bench_mock",
     "client": "bench.bench_client",
     "callbacks": "bench.bench_callbacks",
+    "callback-flood": "bench.bench_callback_flood",
     "mock-fill": "bench.bench_mock_fill",
     "many": "bench.bench_many",
     "batch": "bench.bench_batch",

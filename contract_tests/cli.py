@@ -16,8 +16,9 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from contract_tests.report import load_json, redact
+from contract_tests.report import load_json, no_guesses, redact
 
 PACKAGE = Path(__file__).resolve().parent
 #: Exit statuses (docs/conformance.md).
@@ -69,6 +70,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="the service is a liangxin-mock on this machine (--allow-http-callbacks):"
         " also run the loopback-callback and X-Mock-Fail tests",
     )
+    p.add_argument(
+        "--include-inferred",
+        action="store_true",
+        help="also pay for requests whose outcome rests only on guesses (our own examples,"
+        " guessed models and fields, probes of inferred constraints); mocks always get them",
+    )
     p.add_argument("--target-app", help=argparse.SUPPRESS)
     p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     return p.parse_args(argv)
@@ -95,6 +102,8 @@ def pytest_command(args: argparse.Namespace, scratch: Path, junit: Path, report:
             cmd += [flag, str(value)]
     if args.local_mock:
         cmd.append("--local-mock")
+    if args.include_inferred:
+        cmd.append("--include-inferred")
     return cmd + list(args.pytest_args)
 
 
@@ -169,7 +178,7 @@ def _run(args: argparse.Namespace, key: str) -> int:
                 print(f"liangxin-conformance: {produced.name} was not produced", file=sys.stderr)
                 code = code or COULD_NOT_RUN
         shutil.rmtree(scratch / ".hypothesis", ignore_errors=True)
-        not_run = _skipped(scratch / "outcomes.json")
+        not_run, guessed = _summary(scratch / "outcomes.json")
     if code == CONFORMANT:
         verdict = "CONFORMANT"
     elif code == NOT_CONFORMANT:
@@ -182,11 +191,20 @@ def _run(args: argparse.Namespace, key: str) -> int:
     if not_run and code in (CONFORMANT, NOT_CONFORMANT):
         verdict += f" ({not_run} checks not run, e.g. paid-task budget: see the report)"
     print(f"liangxin-conformance: {verdict}")
+    if code in (CONFORMANT, NOT_CONFORMANT):
+        refuted = len(guessed["refuted"])
+        print(
+            f"liangxin-conformance: {guessed['resting']} checks rest on guesses"
+            f" ({guessed['unsent']} guess-only requests not sent);"
+            f" {refuted} guesses refuted{' (update the contract: see the report)' if refuted else ''}"
+        )
     return code
 
 
-def _skipped(path: Path) -> int:
-    """How many tests the run skipped (0 when it wrote no outcomes)."""
+def _summary(path: Path) -> tuple[int, dict[str, Any]]:
+    """How many tests the run skipped, and its guess log (empty when it wrote no outcomes)."""
     if not path.exists():
-        return 0
-    return sum(o["outcome"] == "skipped" for o in load_json(path)["outcomes"])
+        return 0, no_guesses()
+    data = load_json(path)
+    skipped = sum(o["outcome"] == "skipped" for o in data["outcomes"])
+    return skipped, data.get("guesses") or no_guesses()

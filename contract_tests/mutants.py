@@ -20,6 +20,7 @@ from typing import Any
 from starlette.types import ASGIApp as App
 from starlette.types import Message, Receive, Scope, Send
 
+from contract_tests.guesses import guessed_model
 from liangxin_contract import ContractViolation, validate_create_task
 from liangxin_mock import MockConfig, create_app
 
@@ -314,6 +315,72 @@ def callback_wrong_shape(config: MockConfig) -> App:
         return scope, json.dumps(data).encode()
 
     return rewrite_requests(create_app(replace(config, allow_http_callbacks=True)), rewrite)
+
+
+# ------------------------------------------- faithful variants: only guesses contradicted
+
+
+def strict_mock(config: MockConfig) -> App:
+    """The mock with `--strict`: it also refuses bodies that break only a guess (consistent with
+    every guess, so no `guess.accepted` finding)."""
+    return create_app(replace(config, strict=True))
+
+
+def contradicts_guesses(config: MockConfig) -> App:
+    """Faithful to every documented fact, wrong about our guesses: it refuses every model the
+    contract only guesses (400) and reports `createTime` (an inferred field) as a string."""
+
+    def refuse(
+        scope: Scope, code: int, headers: Headers, body: bytes
+    ) -> tuple[int, Headers, bytes]:
+        if scope["path"] == RECORD and code == 200:
+            data = json.loads(body)
+            record = data.get("data")
+            # Not for tasks with a callback: their callback must equal the record.
+            if isinstance(record, dict) and "callBackUrl" not in str(record.get("param")):
+                record["createTime"] = "2026-05-01T00:00:00Z"
+            return code, headers, json.dumps(data).encode()
+        return code, headers, body
+
+    def guard(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
+        if scope["path"] != CREATE:
+            return scope, body
+        try:
+            model = json.loads(body).get("model")
+        except (ValueError, AttributeError):
+            return scope, body
+        if isinstance(model, str) and guessed_model(model):
+            # An unknown model name: the mock answers the documented 400 "unsupported model".
+            return scope, json.dumps({"model": f"{model}-refused", "input": {}}).encode()
+        return scope, body
+
+    return rewrite_responses(rewrite_requests(create_app(config), guard), refuse)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A service that keeps every documented fact: the suite must stay green, and the guess
+    log must hold `refuted` kinds (and none of `not_refuted`)."""
+
+    refuted: tuple[str, ...] = ()
+    not_refuted: tuple[str, ...] = ()
+    #: Texts that some refuted guess must contain.
+    guesses: tuple[str, ...] = ()
+    #: The tests to run (a pytest `-k` expression; None: all).
+    select: str | None = None
+
+
+VARIANTS: dict[str, Variant] = {
+    # The real mock (non-strict) accepts the probe imagen4-fast seed 0: conformant, refuted.
+    "mock": Variant(refuted=("guess.accepted",), guesses=("imagen4-fast: input.seed (minimum)",)),
+    "strict_mock": Variant(
+        not_refuted=("guess.accepted",), select="test_operations or test_guesses"
+    ),
+    "contradicts_guesses": Variant(
+        refuted=("guess.refused", "guess.response"),
+        select="test_operations or test_docs_requests or test_client_contract",
+    ),
+}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from contract_tests import target as targets
+from contract_tests.guesses import LOG
 from contract_tests.report import Outcome, violations_from, write_json, write_markdown
 from contract_tests.target import Target
 
@@ -29,6 +30,7 @@ ORDER = (
     "test_callbacks",
     "test_client_contract",
     "test_docs_requests",
+    "test_guesses",
     "test_operations.py::test_positive",
     "selftest/",
 )
@@ -61,6 +63,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="the --base-url service is a liangxin-mock on this machine started with"
         " --allow-http-callbacks: also run the loopback-callback and X-Mock-Fail tests",
+    )
+    group.addoption(
+        "--include-inferred",
+        action="store_true",
+        help="against a live service, also pay for requests whose outcome rests only on guesses:"
+        " our own examples, guessed models and fields, probes of inferred constraints",
     )
     group.addoption("--conformance-report", help="write the Markdown violation report here")
     group.addoption("--conformance-json", help="write the machine-readable report here")
@@ -95,6 +103,7 @@ def build_target(config: pytest.Config) -> Target:
             max_examples=10 if max_examples is None else max_examples,
             max_paid_tasks=max_paid,
             local_mock=bool(config.getoption("local_mock")) and _is_loopback(base_url),
+            include_inferred=bool(config.getoption("include_inferred")),
         )
     return targets.in_process(
         api_key=api_key,
@@ -115,6 +124,7 @@ def pytest_configure(config: pytest.Config) -> None:
     global _TARGET
     _TARGET = build_target(config)
     _OUTCOMES.clear()
+    LOG.clear()
     config.addinivalue_line("markers", "paid: sends createTask requests meant to be accepted")
 
 
@@ -181,13 +191,20 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     outcomes = [o for o in _OUTCOMES.values() if "selftest/" not in o.test]
     secrets = [target.api_key]
     label = target.label
+    guessed = LOG.as_dict()
     if path := session.config.getoption("conformance_report"):
-        write_markdown(Path(path), label, outcomes, secrets)
+        write_markdown(Path(path), label, outcomes, secrets, guessed)
     if path := session.config.getoption("conformance_json"):
-        write_json(Path(path), label, outcomes, secrets)
+        write_json(Path(path), label, outcomes, secrets, guessed)
     budget = target.budget
     session.config.stash[_SUMMARY] = json.dumps(
-        {"paid_tasks": budget.spent, "limit": budget.limit, "unsent": budget.unsent}
+        {
+            "paid_tasks": budget.spent,
+            "limit": budget.limit,
+            "unsent": budget.unsent,
+            "guesses": {k: guessed[k] for k in ("resting", "unsent")},
+            "refuted": len(guessed["refuted"]),
+        }
     )
     target.close()
 
@@ -202,4 +219,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(
             f"liangxin: accepted createTask calls {summary['paid_tasks']} (budget {limit}),"
             f" {summary['unsent']} left unsent for lack of budget"
+        )
+        terminalreporter.write_line(
+            f"liangxin: {summary['guesses']['resting']} checks rest on guesses,"
+            f" {summary['refuted']} guesses refuted (not violations),"
+            f" {summary['guesses']['unsent']} guess-only requests left unsent"
         )

@@ -51,8 +51,23 @@ class Outcome:
     detail: str = ""
 
 
-def write_json(path: Path, target: str, outcomes: list[Outcome], secrets: Iterable[str]) -> None:
-    data = {"target": target, "outcomes": [asdict(o) for o in outcomes]}
+def no_guesses() -> dict[str, Any]:
+    """An empty guess log (`contract_tests.guesses.GuessLog.as_dict`)."""
+    return {"resting": 0, "unsent": 0, "refuted": []}
+
+
+def write_json(
+    path: Path,
+    target: str,
+    outcomes: list[Outcome],
+    secrets: Iterable[str],
+    guesses: dict[str, Any] | None = None,
+) -> None:
+    data = {
+        "target": target,
+        "outcomes": [asdict(o) for o in outcomes],
+        "guesses": guesses or no_guesses(),
+    }
     path.write_text(redact(json.dumps(data, indent=2, ensure_ascii=False), secrets) + "\n")
 
 
@@ -61,7 +76,11 @@ def load_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def render_markdown(target: str, outcomes: list[Outcome]) -> str:
+def render_markdown(
+    target: str, outcomes: list[Outcome], guesses: dict[str, Any] | None = None
+) -> str:
+    guesses = guesses or no_guesses()
+    refuted: list[dict[str, Any]] = guesses["refuted"]
     failed = [o for o in outcomes if o.outcome == "failed"]
     passed = sum(o.outcome == "passed" for o in outcomes)
     skipped = [o for o in outcomes if o.outcome == "skipped"]
@@ -74,6 +93,9 @@ def render_markdown(target: str, outcomes: list[Outcome]) -> str:
         f"- target: `{target}`",
         f"- verdict: {verdict}",
         f"- tests: {passed} passed, {len(failed)} failed, {len(skipped)} skipped",
+        f"- checks resting on guesses (inferred parts of the contract): {guesses['resting']},"
+        f" {len(refuted)} guesses refuted (never violations);"
+        f" {guesses['unsent']} guess-only requests not sent",
         "",
     ]
     rules: dict[str, int] = {}
@@ -96,6 +118,8 @@ def render_markdown(target: str, outcomes: list[Outcome]) -> str:
             "keys are never written to this report.",
             "",
         ]
+    if refuted:
+        lines += _refuted_section(refuted, "liangxin-mock" in target)
     if skipped:
         lines += ["## Skipped", ""]
         lines += [f"- `{o.test}`: {_one_paragraph(o.detail)}" for o in skipped]
@@ -103,10 +127,55 @@ def render_markdown(target: str, outcomes: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
+def _refuted_section(refuted: list[dict[str, Any]], mock: bool) -> list[str]:
+    """Guesses refuted, one entry per (kind, guess) with how often and one reproduction."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for entry in refuted:
+        groups.setdefault((entry["rule"], entry["guess"]), []).append(entry)
+    lines = [
+        "## Guesses refuted — update the contract",
+        "",
+        "The service's answers contradict these inferred parts of the contract"
+        " (`x-liangxin-source: inferred`). They do not make the verdict red: correct the"
+        " contract (and mark what the docs confirm).",
+        "",
+        *(
+            [
+                "(A liangxin-mock accepts bodies that break only guesses unless started with"
+                " `--strict`: against a mock these entries show the guesses, not evidence.)",
+                "",
+            ]
+            if mock
+            else []
+        ),
+        "| kind | guess | times |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| `{rule}` | {_one_paragraph(guess, 300)} | {len(entries)} |"
+        for (rule, guess), entries in sorted(groups.items())
+    ]
+    lines.append("")
+    for (rule, guess), entries in sorted(groups.items()):
+        first = entries[0]
+        where = f" (in `{first['test']}`)" if first.get("test") else ""
+        lines += [
+            f"- **`{rule}`** {_one_paragraph(guess, 300)}: {_one_paragraph(first['message'])}{where}"
+        ]
+        if first.get("curl"):
+            lines += ["", "  ```sh", f"  {first['curl']}", "  ```"]
+    lines.append("")
+    return lines
+
+
 def write_markdown(
-    path: Path, target: str, outcomes: list[Outcome], secrets: Iterable[str]
+    path: Path,
+    target: str,
+    outcomes: list[Outcome],
+    secrets: Iterable[str],
+    guesses: dict[str, Any] | None = None,
 ) -> None:
-    path.write_text(redact(render_markdown(target, outcomes), secrets))
+    path.write_text(redact(render_markdown(target, outcomes, guesses), secrets))
 
 
 def _one_paragraph(text: str, limit: int = 1500) -> str:

@@ -1,13 +1,14 @@
-"""Read the contract: JSON Schema validators for components and documented responses."""
+"""Read the contract (through `liangxin_contract`): component and response validators, split
+into documented and guessed errors, and the documented examples."""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
-import jsonschema_rs
-
-from liangxin_contract import load_spec
+from liangxin_contract import load_spec, schema_validator
+from liangxin_contract import operation as operation_route
+from liangxin_contract.provenance import Resolver
 
 
 @cache
@@ -17,34 +18,37 @@ def spec() -> dict[str, Any]:
 
 
 def _resolve(node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        parts = node["$ref"].removeprefix("#/").split("/")
-        target: Any = spec()
-        for part in parts:
-            target = target[part]
-        node = target
-    return node
-
-
-@cache
-def _validator_for(ref: str) -> Any:
-    schema = {"$ref": ref, "components": spec()["components"]}
-    return jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+    return Resolver(spec()).merged(node)
 
 
 def schema_errors(component: str, instance: Any) -> list[str]:
     """Why `instance` does not match `components/schemas/<component>` (empty: it matches)."""
-    validator = _validator_for(f"#/components/schemas/{component}")
+    validator = schema_validator(component)
     return [f"{_path(e.instance_path)}: {e.message}" for e in validator.iter_errors(instance)]
+
+
+def component_errors(component: str, instance: Any) -> tuple[list[str], list[str]]:
+    """(documented, guessed) reasons `instance` breaks `components/schemas/<component>`: the
+    documented view's errors, and the whole schema's errors at other places (inferred
+    constraints: never violations)."""
+    documented = list(schema_validator(component, documented_only=True).iter_errors(instance))
+    places = {tuple(e.instance_path) for e in documented}
+    guessed = [
+        e
+        for e in schema_validator(component).iter_errors(instance)
+        if tuple(e.instance_path) not in places
+    ]
+    return (
+        [f"{_path(e.instance_path)}: {e.message}" for e in documented],
+        [f"{_path(e.instance_path)}: {e.message}" for e in guessed],
+    )
 
 
 def operation(operation_id: str) -> tuple[str, str, dict[str, Any]]:
     """(method, path, operation object) of an operationId."""
-    for path, item in spec()["paths"].items():
-        for method, op in item.items():
-            if isinstance(op, dict) and op.get("operationId") == operation_id:
-                return method.upper(), path, op
-    raise KeyError(operation_id)
+    method, path = operation_route(operation_id)
+    op: dict[str, Any] = spec()["paths"][path][method.lower()]
+    return method, path, op
 
 
 def response_schema_ref(operation_id: str, status: int) -> str | None:
@@ -58,12 +62,35 @@ def response_schema_ref(operation_id: str, status: int) -> str | None:
     return ref
 
 
-def response_errors(operation_id: str, status: int, body: Any) -> list[str]:
-    """Why a response body breaks the contract for this operation and status (empty: fine)."""
+def response_errors(operation_id: str, status: int, body: Any) -> tuple[list[str], list[str]]:
+    """(documented, guessed) reasons a response body breaks the contract for this operation and
+    status (both empty: fine). Only the documented ones are violations."""
     ref = response_schema_ref(operation_id, status)
     if ref is None:
-        return [f"HTTP {status} is not documented for {operation_id}"]
-    return [f"{_path(e.instance_path)}: {e.message}" for e in _validator_for(ref).iter_errors(body)]
+        return [f"HTTP {status} is not documented for {operation_id}"], []
+    return component_errors(ref.rsplit("/", 1)[-1], body)
+
+
+def response_components() -> list[str]:
+    """The component schemas the documented responses name (`CreateTaskResponse`, ...)."""
+    names: set[str] = set()
+    responses = [
+        r
+        for item in spec()["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict)
+        for r in op.get("responses", {}).values()
+    ]
+    for response in responses:
+        schema = _resolve(response).get("content", {}).get("application/json", {}).get("schema")
+        if isinstance(schema, dict) and "$ref" in schema:
+            names.add(schema["$ref"].rsplit("/", 1)[-1])
+    return sorted(names)
+
+
+def is_ours(example: dict[str, Any]) -> bool:
+    """An example we wrote (`x-liangxin-source: inferred`), not one quoted from the docs."""
+    return bool(example.get("x-liangxin-source", "doc") != "doc")
 
 
 def documented_examples(node: dict[str, Any]) -> dict[str, Any]:
@@ -76,6 +103,12 @@ def documented_examples(node: dict[str, Any]) -> dict[str, Any]:
 def request_examples() -> dict[str, Any]:
     """Every createTask requestBody example, by name."""
     return documented_examples(operation("createTask")[2]["requestBody"])
+
+
+def our_request_examples() -> frozenset[str]:
+    """The createTask requestBody examples we wrote ourselves (not the docs')."""
+    content = operation("createTask")[2]["requestBody"]["content"]["application/json"]
+    return frozenset(n for n, ex in content.get("examples", {}).items() if is_ours(_resolve(ex)))
 
 
 def error_examples(operation_id: str) -> dict[tuple[int, str], Any]:

@@ -1,7 +1,7 @@
 """schemathesis hooks for the `schemathesis run` CLI (loaded by its `hooks` config key).
 
-Only `contract_tests.ci_http_run` loads this module; the pytest suite applies the same rule in
-`contract_tests.cases`.
+Only `contract_tests.ci_http_run` loads this module; the pytest suite applies the same rules in
+`contract_tests.cases` (only documented facts make a failure).
 """
 
 from __future__ import annotations
@@ -10,16 +10,28 @@ from typing import Any
 
 import schemathesis
 
-from contract_tests.cases import body_problem
+from contract_tests.cases import judge
 
 
 @schemathesis.hook
 def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
-    """Drop `positive_data_acceptance` on a body that breaks a documented cross-field rule
-    (`x-liangxin-rules`, which JSON Schema cannot express) when it was answered 400, as documented.
+    """Keep a failure only when a documented fact says the answer is wrong.
+
+    - `negative_data_rejection` on a body that breaks no documented rule (only guesses, or
+      nothing the rule engine knows of): not a negative case, so accepting it is not a failure;
+    - `positive_data_acceptance` answered 400 on a body that breaks a documented cross-field
+      rule (`x-liangxin-rules`, which JSON Schema cannot express), or answered 400/422 on a
+      body whose acceptance rests only on guesses (a guessed model or field).
     """
-    if "positive_data_acceptance" not in type(failure).checks or response.status_code != 400:
-        return True
     if case.operation.definition.raw.get("operationId") != "createTask":
         return True
-    return body_problem(case.body) is None
+    checks = type(failure).checks
+    judgement = judge(case.body)
+    if "negative_data_rejection" in checks:
+        return judgement.documented is not None
+    if "positive_data_acceptance" in checks:
+        if judgement.documented is not None:
+            return bool(response.status_code != 400)
+        if judgement.rests_on_guesses:
+            return bool(response.status_code not in (400, 422))
+    return True

@@ -50,11 +50,24 @@ class Target:
     poll_interval: float = 0.05
     #: callBackUrl given to generated positive createTask cases (a documentation-only address).
     callback_sink: str = "https://example.com/liangxin-conformance/callback"
+    #: Spend paid tasks on guesses too (our own examples, guessed models and fields, probes of
+    #: inferred constraints); `--include-inferred`. Free targets (mocks) always do.
+    include_inferred: bool = False
     _clients: list[httpx.Client] = field(default_factory=list)
 
     @property
     def in_process(self) -> bool:
         return self.app is not None
+
+    @property
+    def free(self) -> bool:
+        """A mock (in-process or a local liangxin-mock): accepted tasks cost nothing."""
+        return self.in_process or self.mock_headers
+
+    @property
+    def tests_guesses(self) -> bool:
+        """May requests whose outcome rests only on guesses be sent (they may cost a task)?"""
+        return self.free or self.include_inferred
 
     def auth_headers(self, key: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key if key is None else key}"}
@@ -156,6 +169,7 @@ def live(
     max_examples: int,
     max_paid_tasks: int | None,
     local_mock: bool,
+    include_inferred: bool = False,
 ) -> Target:
     """A service reached over the network; `local_mock`: it is a liangxin-mock on this machine
     (started with --allow-http-callbacks), so loopback callbacks and X-Mock-* headers work."""
@@ -170,6 +184,7 @@ def live(
         task_timeout=60.0 if local_mock else 300.0,
         poll_interval=0.05 if local_mock else 2.0,
         callback_sink=LITERAL_SINK if local_mock else Target.callback_sink,
+        include_inferred=include_inferred,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from contract_tests.guesses import LOG
 from contract_tests.rules import TERMINAL, history_violations, record_violations
 from contract_tests.spec import response_errors
 from contract_tests.target import Target
@@ -55,7 +56,10 @@ class Recorder:
             if not ctype.startswith("application/json"):
                 out.append(Violation("liangxin.http.content-type", f"{op}: {ctype!r}", curl))
                 continue
-            for error in response_errors(op, response.status_code, response.json()):
+            documented, guessed = response_errors(op, response.status_code, response.json())
+            for error in guessed:
+                LOG.refute_response(op, response.status_code, error, curl)
+            for error in documented:
                 out.append(
                     Violation(
                         "liangxin.client.schema", f"{op} HTTP {response.status_code} {error}", curl

@@ -81,7 +81,7 @@ def test_missing_key_is_401_platform_error(target: Target) -> None:
     "body, why",
     [
         (
-            {"model": "seedream-v4-5", "input": {"prompt": "A red kite", "aspect_ratio": "7:5"}},
+            {"model": "seedream-v4-5", "input": {"prompt": "A red kite", "aspect_ratio": "5:4"}},
             "invalid aspect ratio",
         ),
         (

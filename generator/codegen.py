@@ -2,8 +2,9 @@
 
 Both build the package the same way, in a temporary directory: validate the spec, run the pinned
 openapi-python-client (whose post-hooks run the pinned ruff), add `PROVENANCE.json`. `generate`
-then replaces the committed package whole and copies the spec into `liangxin_contract/`; `check`
-only compares, file by file, and exits 1 on any difference.
+then replaces the committed package whole, copies the spec into `liangxin_contract/` and writes
+the provenance table `docs/constraints.md` (generator/constraints_table.py); `check` only
+compares, file by file, and exits 1 on any difference.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
+from generator import constraints_table
 from generator.pins import PINS
 
 SPEC = Path("openapi/liangxin.yaml")
 CONFIG = Path("generator/config.yaml")
 GENERATED = Path("liangxin_client/_generated")
 SPEC_COPY = Path("liangxin_contract/liangxin.yaml")
+TABLE = constraints_table.TABLE
 PROVENANCE = "PROVENANCE.json"
 GENERATOR_TIMEOUT = 60  # seconds; a normal run takes about one
 
@@ -158,7 +161,17 @@ def drift(root: Path, package: Path) -> list[str]:
         lines.append(f"missing: {SPEC_COPY.as_posix()}")
     elif copy.read_bytes() != (root / SPEC).read_bytes():
         lines.append(f"changed: {SPEC_COPY.as_posix()}")
+    table = root / TABLE
+    if not table.is_file():
+        lines.append(f"missing: {TABLE.as_posix()}")
+    elif table.read_text() != render_table(root):
+        lines.append(f"changed: {TABLE.as_posix()}")
     return lines
+
+
+def render_table(root: Path) -> str:
+    """docs/constraints.md as `root`'s spec makes it."""
+    return constraints_table.render(yaml.safe_load((root / SPEC).read_bytes()))
 
 
 def replace_dir(source: Path, target: Path) -> None:
@@ -184,8 +197,13 @@ def generate(root: Path) -> int:
             return 0
         replace_dir(package, root / GENERATED)
     (root / SPEC_COPY).write_bytes((root / SPEC).read_bytes())
+    (root / TABLE).parent.mkdir(parents=True, exist_ok=True)
+    (root / TABLE).write_text(render_table(root))
     print("\n".join(differences))
-    print(f"regenerated {GENERATED.as_posix()} and {SPEC_COPY.as_posix()} from {SPEC.as_posix()}")
+    print(
+        f"regenerated {GENERATED.as_posix()}, {SPEC_COPY.as_posix()} and {TABLE.as_posix()} "
+        f"from {SPEC.as_posix()}"
+    )
     return 0
 
 

@@ -534,7 +534,10 @@ def merge_field(
 
 
 def same_fact(fact: str, before: Any, value: Any) -> bool:
-    """Allowed lists compare as sets; a conditional default by its value."""
+    """Allowed lists compare as sets; a conditional default by its value; `open` by whether
+    the list is open (`true` or the page's phrase, "supported aliases")."""
+    if fact == "open":
+        return bool(before) == bool(value)
     if fact == "allowed" and isinstance(before, list) and isinstance(value, list):
         return {show(v) for v in before} == {show(v) for v in value}
     if fact == "conditional_default" and isinstance(before, dict) and isinstance(value, dict):

@@ -17,10 +17,12 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
+from liangxin_contract import provenance
+
 REPO = Path(__file__).resolve().parent.parent
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ENVELOPES = {"TaskLayerError", "PlatformError", "ErrorEnvelope"}
-SOURCES = {"inferred", "upstream"}
+SOURCES = set(provenance.SOURCES)  # `doc` only to override an inferred part above
 JSON = "application/json"
 
 Problem = tuple[str, str]
@@ -182,15 +184,31 @@ def walk(node: Any, parts: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ..
 
 
 def check_marks(spec: dict[str, Any]) -> Iterator[Problem]:
-    """Every `x-liangxin-source` is known, and every inferred one says why."""
+    """Every provenance mark is well-formed, and every inferred one says why.
+
+    `x-liangxin-source` is one of the known sources; `x-liangxin-inferred` and
+    `x-liangxin-documented` list constraint keywords. An example (a node with `value`) may be
+    marked inferred without a reason: it is ours, written from the fields.
+    """
     for where, node in walk(spec):
-        if not isinstance(node, dict) or "x-liangxin-source" not in node:
+        if not isinstance(node, dict):
+            continue
+        for mark in ("x-liangxin-inferred", "x-liangxin-documented"):
+            listed = node.get(mark, [])
+            if not isinstance(listed, list) or not all(
+                k in provenance.CONSTRAINT_KEYWORDS for k in listed
+            ):
+                yield pointer(*where), f"{mark} must list constraint keywords, got {listed!r}"
+        reason = node.get("x-liangxin-reason")
+        has_reason = isinstance(reason, str) and bool(reason.strip())
+        if "x-liangxin-inferred" in node and not has_reason:
+            yield pointer(*where), "x-liangxin-inferred without x-liangxin-reason"
+        if "x-liangxin-source" not in node:
             continue
         source = node["x-liangxin-source"]
         if source not in SOURCES:
             yield pointer(*where), f"x-liangxin-source {source!r} is not one of {sorted(SOURCES)}"
-        reason = node.get("x-liangxin-reason")
-        if source == "inferred" and not (isinstance(reason, str) and reason.strip()):
+        if source == "inferred" and not has_reason and "value" not in node:
             yield pointer(*where), "x-liangxin-source: inferred without x-liangxin-reason"
 
 

@@ -49,8 +49,9 @@ from liangxin_client._generated.models import (
     ImagenOutputFormat,
     ImagenPersonGeneration,
     ImagenSafetySettings,
+    KlingV3ProInput,
     ModelName,
-    NanoBananaAspectRatio,
+    NanoBananaKnownAspectRatio,
     NanoBananaOutputFormat,
     NanoBananaProFlashInput,
     NanoBananaProInput,
@@ -63,12 +64,18 @@ from liangxin_client._generated.models import (
     ZImageImageSize,
     ZImageInput,
 )
-from liangxin_client._inputs import MODEL_INPUTS, ModelInput
+from liangxin_client._inputs import MODEL_INPUTS, ModelInput, NanoBananaAspectRatio
 from liangxin_client._many import AsyncManyRun, GenerateOutcome, ManyRun, OutcomeStatus
 from liangxin_client._polling import DurationStats, PollSchedule
 from liangxin_client._records import Task, TaskRecord, TaskState
 from liangxin_client._results import AsyncGenerationResult, GenerationResult
 from liangxin_client._version import __version__
+from liangxin_client._warnings import (
+    InferredConstraintWarning,
+    LiangXinWarning,
+    UnknownFieldWarning,
+    UnknownModelWarning,
+)
 from liangxin_client.callbacks import (
     CallbackReceiver,
     async_verify_callback,
@@ -109,15 +116,19 @@ __all__ = [
     "ImagenOutputFormat",
     "ImagenPersonGeneration",
     "ImagenSafetySettings",
+    "InferredConstraintWarning",
     "InternalServerError",
     "InvalidCallbackError",
     "InvalidRequestError",
+    "KlingV3ProInput",
     "LiangXin",
     "LiangXinError",
+    "LiangXinWarning",
     "ManyRun",
     "ModelInput",
     "ModelName",
     "NanoBananaAspectRatio",
+    "NanoBananaKnownAspectRatio",
     "NanoBananaOutputFormat",
     "NanoBananaProFlashInput",
     "NanoBananaProInput",
@@ -141,6 +152,8 @@ __all__ = [
     "TaskState",
     "TaskTimeoutError",
     "UnexpectedTaskStateError",
+    "UnknownFieldWarning",
+    "UnknownModelWarning",
     "UnprocessableEntityError",
     "ZImageImageSize",
     "ZImageInput",

@@ -154,9 +154,12 @@ class BaseClient:
         timeout: float | httpx.Timeout,
         max_retries: int,
         default_headers: Mapping[str, str] | None,
+        strict: bool = False,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     ) -> None:
         configure_from_env()
+        #: Treat guesses (inferred rules, unknown models and fields) as errors, not warnings.
+        self.strict = strict
         self.max_in_flight = check_max_in_flight(max_in_flight)
         self._api_key = _check_api_key(
             _resolve(api_key, "LIANGXIN_API_KEY", "API key", "api_key=...")
@@ -231,6 +234,7 @@ class BaseClient:
             "timeout": self.timeout,
             "max_retries": self.max_retries,
             "default_headers": self.default_headers,
+            "strict": self.strict,
         }
         options.update({k: v for k, v in changes.items() if v is not UNSET})
         return options

@@ -70,6 +70,7 @@ class LiangXin(BaseClient):
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
+        strict: bool = False,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     ) -> None:
         super().__init__(
@@ -78,6 +79,7 @@ class LiangXin(BaseClient):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            strict=strict,
             max_in_flight=max_in_flight,
         )
         self._owns_http = http_client is None
@@ -99,6 +101,7 @@ class LiangXin(BaseClient):
         timeout: float | httpx.Timeout = UNSET,
         max_retries: int = UNSET,
         default_headers: Mapping[str, str] | None = UNSET,
+        strict: bool = UNSET,
     ) -> LiangXin:
         """A copy with some settings changed, sharing the pool, its limits and `durations`."""
         copy = LiangXin(
@@ -108,6 +111,7 @@ class LiangXin(BaseClient):
                 timeout=timeout,
                 max_retries=max_retries,
                 default_headers=default_headers,
+                strict=strict,
             ),
             http_client=self._http,
         )
@@ -143,6 +147,7 @@ class LiangXin(BaseClient):
         callback_url: str | None = None,
         extra_input: Mapping[str, Any] | None = None,
         validate: bool = True,
+        strict: bool | None = None,
         **fields: Any,
     ) -> GenerationResult:
         """Create a task, wait for it (`timeout` seconds), and optionally save the results.
@@ -158,6 +163,7 @@ class LiangXin(BaseClient):
             callback_url=callback_url,
             extra_input=extra_input,
             validate=validate,
+            strict=self.strict if strict is None else strict,
         )
         with self._submit_slot() as slot:
             task = self._queued_create(body, slot, timeout)
@@ -175,6 +181,7 @@ class LiangXin(BaseClient):
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         download_to: StrPath | None = None,
         validate: bool = True,
+        strict: bool | None = None,
     ) -> ManyRun:
         """Generate many images; iterate the result for one `GenerateOutcome` per request.
 
@@ -187,7 +194,7 @@ class LiangXin(BaseClient):
         """
         return ManyRun(
             self,
-            work_items(requests, validate),
+            work_items(requests, validate, self.strict if strict is None else strict),
             concurrency=concurrency,
             timeout=timeout,
             download_to=download_to,
@@ -400,6 +407,7 @@ class AsyncLiangXin(BaseClient):
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
+        strict: bool = False,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     ) -> None:
         super().__init__(
@@ -408,6 +416,7 @@ class AsyncLiangXin(BaseClient):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            strict=strict,
             max_in_flight=max_in_flight,
         )
         self._owns_http = http_client is None
@@ -429,6 +438,7 @@ class AsyncLiangXin(BaseClient):
         timeout: float | httpx.Timeout = UNSET,
         max_retries: int = UNSET,
         default_headers: Mapping[str, str] | None = UNSET,
+        strict: bool = UNSET,
     ) -> AsyncLiangXin:
         """A copy with some settings changed, sharing the pool, its limits and `durations`."""
         copy = AsyncLiangXin(
@@ -438,6 +448,7 @@ class AsyncLiangXin(BaseClient):
                 timeout=timeout,
                 max_retries=max_retries,
                 default_headers=default_headers,
+                strict=strict,
             ),
             http_client=self._http,
         )
@@ -473,6 +484,7 @@ class AsyncLiangXin(BaseClient):
         callback_url: str | None = None,
         extra_input: Mapping[str, Any] | None = None,
         validate: bool = True,
+        strict: bool | None = None,
         **fields: Any,
     ) -> AsyncGenerationResult:
         """Create a task, wait for it, and optionally save the results; see `LiangXin.generate`."""
@@ -484,6 +496,7 @@ class AsyncLiangXin(BaseClient):
             callback_url=callback_url,
             extra_input=extra_input,
             validate=validate,
+            strict=self.strict if strict is None else strict,
         )
         async with self._submit_slot() as slot:
             task = await self._queued_create(body, slot, timeout)
@@ -501,11 +514,12 @@ class AsyncLiangXin(BaseClient):
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         download_to: StrPath | None = None,
         validate: bool = True,
+        strict: bool | None = None,
     ) -> AsyncManyRun:
         """Generate many images; `async for` the result; see `LiangXin.generate_many`."""
         return AsyncManyRun(
             self,
-            work_items(requests, validate),
+            work_items(requests, validate, self.strict if strict is None else strict),
             concurrency=concurrency,
             timeout=timeout,
             download_to=download_to,

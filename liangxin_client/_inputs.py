@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
-from functools import cache
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
@@ -15,6 +13,8 @@ from liangxin_client._generated.models import (
     Gemini25FlashImagePreviewInput,
     Imagen4FastInput,
     Imagen4UltraInput,
+    KlingV3ProInput,
+    NanoBananaKnownAspectRatio,
     NanoBananaProFlashInput,
     NanoBananaProInput,
     SeedreamV5LiteEditInput,
@@ -23,6 +23,16 @@ from liangxin_client._generated.models import (
     SeedreamV45Input,
     ZImageInput,
 )
+from liangxin_client._warnings import (
+    InferredConstraintWarning,
+    LiangXinWarning,
+    UnknownFieldWarning,
+    UnknownModelWarning,
+    warn,
+)
+
+#: Nano Banana's ratios: the listed ones, "and supported aliases" (open: any string is sent).
+NanoBananaAspectRatio: TypeAlias = NanoBananaKnownAspectRatio | str
 
 ModelInput: TypeAlias = (
     SeedreamV45Input
@@ -36,6 +46,7 @@ ModelInput: TypeAlias = (
     | Imagen4FastInput
     | Imagen4UltraInput
     | Flux2ProInput
+    | KlingV3ProInput
 )
 
 #: model value → its typed input class (a test keeps this in step with the contract).
@@ -52,15 +63,10 @@ MODEL_INPUTS: Mapping[str, type[ModelInput]] = MappingProxyType(
         "imagen4-fast": Imagen4FastInput,
         "imagen4-ultra": Imagen4UltraInput,
         "flux-2-pro": Flux2ProInput,
+        "kling-v3-pro": KlingV3ProInput,
     }
 )
 _MODEL_OF: dict[type[Any], str] = {cls: model for model, cls in MODEL_INPUTS.items()}
-
-
-@cache
-def input_fields(model: str) -> frozenset[str]:
-    """The documented `input` fields of `model`, from the contract."""
-    return frozenset(liangxin_contract.input_schema(model).get("properties", {}))
 
 
 def _model_for(model: str | None, typed: ModelInput | None) -> str:
@@ -81,19 +87,43 @@ def _model_for(model: str | None, typed: ModelInput | None) -> str:
     return model
 
 
-def _check_fields(model: str, payload: Mapping[str, Any], deliberate: frozenset[str]) -> None:
-    if model not in liangxin_contract.model_names():
-        return  # validate_create_task reports the model itself
-    known = input_fields(model)
-    for name in sorted(set(payload) - known - deliberate):
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise InvalidRequestError(
-            f"unknown input field {name!r} for model {model!r}{hint} "
-            f"(documented: {', '.join(sorted(known))}; pass extra_input={{...}} to send "
-            "undocumented fields deliberately)",
-            f"input.{name}",
+def _check(body: dict[str, Any], deliberate: frozenset[str], strict: bool) -> None:
+    """Block what the docs say the service refuses; warn about guesses (block them if strict)."""
+    verdict = liangxin_contract.check_create_task(body, extra_fields=deliberate)
+    for violation in verdict.documented:
+        raise InvalidRequestError(violation.message, violation.field)
+    notes: list[LiangXinWarning] = []
+    model = verdict.model
+    if verdict.knowledge == "unknown":
+        hint = f"; did you mean {verdict.closest_model!r}?" if verdict.closest_model else ""
+        notes.append(
+            UnknownModelWarning(
+                f"model {model!r} is not in the contract{hint} Only the request envelope was "
+                "checked; the service decides",
+                "model",
+            )
         )
+    notes += [
+        InferredConstraintWarning(
+            f"{v.message} (an inferred rule, not stated by the LiangXin docs: sent anyway)",
+            v.field,
+        )
+        for v in verdict.inferred
+    ]
+    for unknown in verdict.unknown_fields:
+        hint = f"; did you mean {unknown.suggestion!r}?" if unknown.suggestion else ""
+        notes.append(
+            UnknownFieldWarning(
+                f"unknown input field {unknown.name!r} for model {model!r}{hint} "
+                f"(the contract lists: {', '.join(sorted(verdict.known_fields))}; pass "
+                "extra_input={...} to send undocumented fields without this warning)",
+                f"input.{unknown.name}",
+            )
+        )
+    if strict and notes:
+        raise InvalidRequestError(f"{notes[0].message} (strict mode)", notes[0].field)
+    for note in notes:
+        warn(note)
 
 
 def build_create_body(
@@ -105,10 +135,13 @@ def build_create_body(
     callback_url: str | None = None,
     extra_input: Mapping[str, Any] | None = None,
     validate: bool = True,
+    strict: bool = False,
 ) -> dict[str, Any]:
     """The createTask JSON body; with `validate`, every contract rule is checked first.
 
-    Keyword fields set to None are left out. Raises `InvalidRequestError` (with `.field`).
+    Keyword fields set to None are left out. A documented violation raises
+    `InvalidRequestError` (with `.field`); a guess only warns (`LiangXinWarning`), unless
+    `strict`.
     """
     fields = {k: v for k, v in (fields or {}).items() if v is not None}
     if typed is not None and (prompt is not None or fields):
@@ -122,17 +155,12 @@ def build_create_body(
         deliberate = frozenset(typed.additional_properties)
     else:
         payload = {"prompt": prompt, **fields} if prompt is not None else dict(fields)
-    if validate:
-        _check_fields(model, payload, deliberate)
     payload.update(extra_input or {})
     body: dict[str, Any] = {"model": model, "input": payload}
     if callback_url is not None:
         body["callBackUrl"] = callback_url
     if validate:
-        try:
-            liangxin_contract.validate_create_task(body)
-        except liangxin_contract.ContractViolation as exc:
-            raise InvalidRequestError(exc.message, exc.field) from None
+        _check(body, deliberate | frozenset(extra_input or ()), strict)
     return body
 
 

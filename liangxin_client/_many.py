@@ -95,7 +95,9 @@ class ManyHooks:
     updated: Callable[[WorkItem, TaskRecord], object] | None = None
 
 
-def request_body(request: ManyRequest, *, validate: bool = True) -> dict[str, Any]:
+def request_body(
+    request: ManyRequest, *, validate: bool = True, strict: bool = False
+) -> dict[str, Any]:
     """The createTask body for one request: a typed input, or a mapping.
 
     A mapping is either the keyword form `{"model", "prompt", <input fields>..., "callback_url",
@@ -113,7 +115,12 @@ def request_body(request: ManyRequest, *, validate: bool = True) -> dict[str, An
                 )
             prompt = payload.pop("prompt", None)
             return build_create_body(
-                model, prompt, fields=payload, callback_url=callback, validate=validate
+                model,
+                prompt,
+                fields=payload,
+                callback_url=callback,
+                validate=validate,
+                strict=strict,
             )
         model = fields.pop("model", None)
         prompt = fields.pop("prompt", None)
@@ -126,17 +133,18 @@ def request_body(request: ManyRequest, *, validate: bool = True) -> dict[str, An
             callback_url=callback,
             extra_input=extra,
             validate=validate,
+            strict=strict,
         )
-    return build_create_body(None, None, typed=request, fields={}, validate=validate)
+    return build_create_body(None, None, typed=request, fields={}, validate=validate, strict=strict)
 
 
 def work_items(
-    requests: Iterable[ManyRequest], validate: bool
+    requests: Iterable[ManyRequest], validate: bool, strict: bool = False
 ) -> Iterator[WorkItem | GenerateOutcome]:
     """Number the requests; one that cannot be turned into a body is an `error` outcome at once."""
     for index, request in enumerate(requests):
         try:
-            yield WorkItem(index, body=request_body(request, validate=validate))
+            yield WorkItem(index, body=request_body(request, validate=validate, strict=strict))
         except InvalidRequestError as exc:
             yield GenerateOutcome(index, "error", error=exc)
 

@@ -70,13 +70,17 @@ class Tasks:
         callback_url: str | None = None,
         extra_input: Mapping[str, Any] | None = None,
         validate: bool = True,
+        strict: bool | None = None,
         **fields: Any,
     ) -> Task:
         """Submit one task; each accepted call may cost credits.
 
         Give `prompt` and the model's input fields as keywords, or a typed `input=` object
         (then `model` may be omitted). Checked against the contract before sending
-        (`InvalidRequestError`) unless `validate=False`; undocumented fields go in `extra_input`.
+        unless `validate=False`: what the docs say the service refuses raises
+        `InvalidRequestError`; a guess (an inferred rule, an unknown model or field) warns with a
+        `LiangXinWarning` and is sent, or raises with `strict=True` (default: the client's
+        `strict`). Undocumented fields go in `extra_input`.
         """
         body = build_create_body(
             model,
@@ -86,6 +90,7 @@ class Tasks:
             callback_url=callback_url,
             extra_input=extra_input,
             validate=validate,
+            strict=self._client.strict if strict is None else strict,
         )
         return self._client._create(body)
 
@@ -178,6 +183,7 @@ class AsyncTasks:
         callback_url: str | None = None,
         extra_input: Mapping[str, Any] | None = None,
         validate: bool = True,
+        strict: bool | None = None,
         **fields: Any,
     ) -> Task:
         """Submit one task; see `Tasks.create`."""
@@ -189,6 +195,7 @@ class AsyncTasks:
             callback_url=callback_url,
             extra_input=extra_input,
             validate=validate,
+            strict=self._client.strict if strict is None else strict,
         )
         return await self._client._create(body)
 

@@ -16,10 +16,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import suppress
-from functools import cache
 from typing import Any
-
-import jsonschema_rs
 
 import liangxin_contract
 from liangxin_client._client import AsyncLiangXin, LiangXin
@@ -77,11 +74,8 @@ ASGISend = Callable[[ASGIMessage], Awaitable[None]]
 # -- parsing ------------------------------------------------------------------------------------
 
 
-@cache
 def _payload_validator() -> Any:
-    components = liangxin_contract.load_spec()["components"]
-    schema = {"$ref": "#/components/schemas/CallbackPayload", "components": components}
-    return jsonschema_rs.Draft202012Validator(schema)
+    return liangxin_contract.schema_validator("CallbackPayload")
 
 
 def _reject_constant(name: str) -> Any:

@@ -17,11 +17,12 @@ import re
 import shlex
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 from urllib.parse import urlsplit
 
 from rich.console import Console
@@ -52,6 +53,7 @@ from liangxin_client._inputs import build_create_body
 from liangxin_client._records import TaskRecord, TaskState
 from liangxin_client._tasks import DEFAULT_WAIT_TIMEOUT
 from liangxin_client._version import __version__
+from liangxin_client._warnings import LiangXinWarning
 
 EXIT_OK = 0
 EXIT_API_ERROR = 1  # the service answered with an error or could not be reached, or another
@@ -181,6 +183,12 @@ def _task_inputs(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="KEY=VALUE",
         help='another input field; VALUE is JSON when it parses (5, true, ["a"]), else text',
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse what the contract only guesses (an inferred rule, a model or input field it "
+        "does not know) instead of warning and sending",
     )
     parser.add_argument(
         "--extra",
@@ -558,9 +566,11 @@ def _task_request(run: Run) -> tuple[dict[str, Any], dict[str, Any]]:
     fields = _parse_inputs(args)
     extra = _parse_pairs(args.extra, "--extra")
     if not args.no_validate:
-        _check_model(args.model)
-        # every contract rule, offline
-        build_create_body(args.model, args.prompt, fields=fields, extra_input=extra)
+        # Every contract rule, offline, before the client is built: documented ones refuse,
+        # guesses print a warning (or refuse, with --strict); create() need not check again.
+        build_create_body(
+            args.model, args.prompt, fields=fields, extra_input=extra, strict=args.strict
+        )
     return fields, extra
 
 
@@ -570,7 +580,7 @@ def _create(run: Run, client: LiangXin, fields: dict[str, Any], extra: dict[str,
         args.model,
         args.prompt,
         extra_input=extra or None,
-        validate=not args.no_validate,
+        validate=False,  # checked (or skipped) by _task_request
         **fields,
     )
     run.task_id = task.task_id
@@ -754,7 +764,35 @@ def _fail(run: Run | None, code: int, message: str, kind: str) -> int:
     return code
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """The library's warnings as one `warning: ...` line each; others as Python shows them."""
+    if issubclass(category, LiangXinWarning):
+        print(f"warning: {_cli_wording(' '.join(str(message).split()))}", file=sys.stderr)
+    else:
+        _python_show_warning(message, category, filename, lineno, file, line)
+
+
+_python_show_warning = warnings.showwarning
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `liangxin` and `python -m liangxin_client`."""
+    with warnings.catch_warnings():  # restores the caller's filters and showwarning
+        # The library's warnings are one line each, shown whatever the warning filters say
+        # (PYTHONWARNINGS=error would otherwise turn a guess into a traceback).
+        warnings.simplefilter("default", LiangXinWarning)
+        warnings.showwarning = _show_warning
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     """Entry point of `liangxin` and `python -m liangxin_client`: returns the exit code."""
     run: Run | None = None
     try:  # Ctrl-C is one line at any point, start-up and error reporting included

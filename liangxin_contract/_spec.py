@@ -55,3 +55,27 @@ def input_schema(model: str) -> dict[str, Any]:
     ref: str = schemas[request_schema_name(model)]["properties"]["input"]["$ref"]
     schema: dict[str, Any] = schemas[ref.rsplit("/", 1)[-1]]
     return schema
+
+
+@cache
+def task_states() -> tuple[str, ...]:
+    """The documented task states, in lifecycle order (`waiting` ... `success`, `fail`)."""
+    states = load_spec()["components"]["schemas"]["TaskState"]
+    return tuple(states["enum"])
+
+
+@cache
+def terminal_states() -> frozenset[str]:
+    """The states a task never leaves (`success`, `fail`)."""
+    states = load_spec()["components"]["schemas"]["TaskState"]
+    return frozenset(states["x-liangxin-terminal"])
+
+
+@cache
+def operation(operation_id: str) -> tuple[str, str]:
+    """(HTTP method, path) of an operation by its operationId (KeyError if unknown)."""
+    for path, item in load_spec()["paths"].items():
+        for method, op in item.items():
+            if isinstance(op, dict) and op.get("operationId") == operation_id:
+                return method.upper(), path
+    raise KeyError(operation_id)

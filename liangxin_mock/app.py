@@ -8,9 +8,10 @@ import ipaddress
 import json
 import logging
 import math
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,7 +23,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from liangxin_contract import ContractViolation, load_spec, spec_bytes, validate_create_task
+from liangxin_contract import (
+    ContractViolation,
+    Verdict,
+    load_spec,
+    spec_bytes,
+    validate_create_task,
+)
 from liangxin_mock import responses
 from liangxin_mock.callbacks import CallbackSender
 from liangxin_mock.config import MockConfig
@@ -55,6 +62,16 @@ class MockState:
     store: Store
     faults: FaultPlan
     _sender: CallbackSender | None = None
+    #: Requests accepted although they break an inferred rule (what --strict would refuse).
+    guesses: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=100))
+    guess_count: int = 0
+
+    def note_guesses(self, task_id: str, verdict: Verdict) -> None:
+        for violation in verdict.inferred:
+            self.guess_count += 1
+            self.guesses.append(
+                {"taskId": task_id, "field": violation.field, "message": violation.message}
+            )
 
     def sender(self) -> CallbackSender:
         if self._sender is None:
@@ -201,12 +218,15 @@ def _parse_body(raw: bytes) -> tuple[Any, str] | str:
     return body, text
 
 
-def _validate(body: Any, config: MockConfig) -> str:
-    """Validate against the contract; `allow_http_callbacks` relaxes only callBackUrl's scheme."""
+def _validate(body: Any, config: MockConfig) -> Verdict:
+    """Validate against the contract; `allow_http_callbacks` relaxes only callBackUrl's scheme.
+
+    Documented violations are refused; inferred ones are refused only with `strict`.
+    """
     url = body.get("callBackUrl") if isinstance(body, dict) else None
     if config.allow_http_callbacks and isinstance(url, str) and url.startswith("http://"):
-        return validate_create_task({**body, "callBackUrl": "https://" + url[len("http://") :]})
-    return validate_create_task(body)
+        body = {**body, "callBackUrl": "https://" + url[len("http://") :]}
+    return validate_create_task(body, strict=config.strict)
 
 
 def _is_json_media_type(value: str | None) -> bool:
@@ -248,9 +268,10 @@ async def create_task(request: Request) -> Response:
         return responses.task_error(400, parsed)
     body, param = parsed
     try:
-        model = _validate(body, config)
+        verdict = _validate(body, config)
     except ContractViolation as violation:
         return responses.task_error(400, violation.message)
+    model = verdict.model or ""
     seconds = _task_seconds(request, config.task_seconds)
     if seconds is None:
         return responses.task_error(400, "invalid X-Mock-Task-Seconds header")
@@ -270,7 +291,7 @@ async def create_task(request: Request) -> Response:
             return parse_fail_header(forced)
         return planned_failure(config.seed, seq, config.fail_rate)
 
-    url = body.get("callBackUrl")
+    url = body.get("callBackUrl") or None
     row = state.store.insert_task(
         NewTask(
             api_key=key,
@@ -283,6 +304,7 @@ async def create_task(request: Request) -> Response:
         ),
         outcome,
     )
+    state.note_guesses(row.task_id, verdict)
     if fault == "accepted_drop":
         return DropConnection()
     return responses.success({"taskId": row.task_id})
@@ -369,6 +391,7 @@ def stats(state: MockState) -> dict[str, Any]:
         "createTask": sum(k["createTask"] for k in keys.values()),
         "recordInfo": sum(k["recordInfo"] for k in keys.values()),
         "faults": {**state.faults.summary(), "log": list(state.faults.log)},
+        "inferredViolations": {"count": state.guess_count, "log": list(state.guesses)},
     }
 
 
@@ -384,6 +407,8 @@ async def mock_reset(request: Request) -> Response:
     state = _state(request)
     state.store.reset()
     state.faults.reset()
+    state.guesses.clear()
+    state.guess_count = 0
     return JSONResponse({"reset": True})
 
 

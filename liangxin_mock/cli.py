@@ -83,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-concurrent", type=_number(int, 1), default=None, help="running tasks per key"
     )
     p.add_argument("--allow-http-callbacks", action="store_true", help="accept http:// callBackUrl")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="also refuse bodies that break an inferred (undocumented) rule; by default they are "
+        "accepted and listed under inferredViolations in /__mock__/stats",
+    )
     p.add_argument("--public-base-url", default=None, help="base of result URLs (default: request)")
     return p
 
@@ -99,6 +105,7 @@ def config_from_args(args: argparse.Namespace, environ: dict[str, str]) -> MockC
         seed=args.seed,
         max_body_bytes=args.max_body_bytes,
         allow_http_callbacks=args.allow_http_callbacks,
+        strict=args.strict,
         max_concurrent=args.max_concurrent,
         public_base_url=args.public_base_url,
         # /__mock__/ answers requests addressed to the host it was asked to bind (besides loopback).

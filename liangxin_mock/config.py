@@ -26,6 +26,8 @@ class MockConfig:
     seed: int = 0
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     allow_http_callbacks: bool = False
+    #: Refuse (400) bodies that break an inferred rule too, not only the documented ones.
+    strict: bool = False
     max_concurrent: int | None = None
     public_base_url: str | None = None
     #: Delay of the "slow response" fault, in seconds.

@@ -15,11 +15,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from liangxin_contract import task_states, terminal_states
 from liangxin_mock.store import TaskRow
 
 #: Fractions of the task duration at which each non-terminal state begins.
-PHASES: tuple[tuple[str, float], ...] = (("waiting", 0.0), ("queuing", 0.2), ("generating", 0.4))
-TERMINAL = frozenset({"success", "fail"})
+PHASES: tuple[tuple[str, float], ...] = tuple(
+    zip((s for s in task_states() if s not in terminal_states()), (0.0, 0.2, 0.4), strict=True)
+)
+TERMINAL = terminal_states()
 
 #: Failures drawn by `--fail-rate`, as (failCode, failMsg).
 RANDOM_FAILURES: tuple[tuple[str, str], ...] = (

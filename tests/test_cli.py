@@ -145,9 +145,10 @@ def test_models_lists_every_model_from_the_contract(cli: CLI) -> None:
 # -- user mistakes ------------------------------------------------------------------------------
 
 MISTAKES = {
-    "unknown-model": (["generate", "--mock", "-m", "seedream", "x"], EXIT_USAGE, "unknown model"),
+    "unknown-model-strict": (["generate", "--mock", "--strict", "-m", "seedream", "x"], EXIT_USAGE, "did you mean 'seedream-v4-5'"),
     "bad-ratio": (["generate", "--mock", "-m", "seedream-v4-5", "-r", "5:7", "x"], EXIT_USAGE, "aspect_ratio"),
-    "unknown-input": (["create", "--mock", "-m", "flux-2-pro", "-i", "colour=red", "x"], EXIT_USAGE, "colour"),
+    "unknown-input-strict": (["create", "--mock", "--strict", "-m", "flux-2-pro", "-i", "colour=red", "x"], EXIT_USAGE, "colour"),
+    "inferred-rule-strict": (["create", "--mock", "--strict", "-m", "imagen4-fast", "--seed", "0", "x"], EXIT_USAGE, "input.seed"),
     "bad-input": (["create", "--mock", "-m", "flux-2-pro", "-i", "novalue", "x"], EXIT_USAGE, "KEY=VALUE"),
     "missing-key": (["generate", "-m", "seedream-v4-5", "x"], EXIT_USAGE, "no API key"),
     "missing-base-url": (["get", "--api-key", "sk-1", "task_x_1"], EXIT_USAGE, "no base URL"),
@@ -171,6 +172,27 @@ def test_user_mistakes_give_one_line_errors(
     assert result.returncode == code
     assert says in one_line_error(result)
     assert result.stdout == ""
+
+
+def test_guesses_warn_in_one_line_and_are_sent(cli: CLI) -> None:
+    # An input field the contract does not list: a warning, then the task is created.
+    result = cli("create", "--mock", "-m", "flux-2-pro", "-i", "colour=red", "x")
+    assert result.returncode == EXIT_OK, result.stderr
+    assert result.stdout.startswith("task_flux-2-pro_")
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("warning: unknown input field 'colour'")
+    # An inferred rule (Imagen 4 Fast's page was not recovered): sent, with a warning.
+    result = cli("create", "--mock", "-m", "imagen4-fast", "--seed", "0", "x")
+    assert result.returncode == EXIT_OK, result.stderr
+    assert "warning: invalid input.seed" in result.stderr and "inferred" in result.stderr
+    # A model the contract does not know: sent with a hint; the mock answers as the service
+    # documents ("unsupported model", 400), after sending: exit 1.
+    result = cli("generate", "--mock", "-m", "seedream", "x")
+    assert result.returncode == EXIT_API_ERROR
+    warning, error = result.stderr.strip().splitlines()
+    assert warning.startswith("warning: model 'seedream' is not in the contract")
+    assert "did you mean 'seedream-v4-5'" in warning
+    assert error.startswith("error: unsupported model")
 
 
 def test_json_errors_are_json_on_stdout(cli: CLI) -> None:
@@ -248,9 +270,9 @@ def test_out_is_created_but_removed_again_when_there_is_nothing_to_save(
 ) -> None:
     mock = liangxin_mock_factory()
     out = tmp_path / "new" / "dir"
-    argv = [*_auth(mock), "generate", "-m", "z-image", "-i", "image_size=huge", "-o", str(out)]
+    argv = [*_auth(mock), "generate", "-m", "flux-2-pro", "-i", "width=512", "-o", str(out)]
     assert main([*argv, "a cat"]) == EXIT_USAGE
-    assert "image_size" in capsys.readouterr().err
+    assert "input.height" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
     assert main([*_auth(mock), "download", "task_z-image_1", "-o", str(out)]) == EXIT_API_ERROR
     assert "no task" in capsys.readouterr().err

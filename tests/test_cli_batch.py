@@ -153,10 +153,10 @@ def test_an_invalid_row_stops_the_batch_before_anything_is_sent(
     batch: InProcess, tmp_path: Path
 ) -> None:
     source = tmp_path / "rows.jsonl"
-    source.write_text('{"prompt": "ok"}\n{"prompt": "bad", "image_size": "huge"}\n')
+    source.write_text('{"prompt": "ok"}\n{"prompt": ""}\n')  # a documented rule: non-empty
     code, _, err = batch(str(source), "-m", "z-image")
     assert code == EXIT_USAGE
-    assert err.startswith("error: line 2") and "image_size" in err and "nothing was sent" in err
+    assert err.startswith("error: line 2") and "input.prompt" in err and "nothing was sent" in err
     assert batch.mock.stats()["createTask"] == 0
 
 

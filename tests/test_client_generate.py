@@ -52,6 +52,7 @@ CASES: dict[str, tuple[dict[str, Any], tuple[int, int]]] = {
     "imagen4-fast": ({"aspect_ratio": "widescreen_16_9"}, (16, 9)),
     "imagen4-ultra": ({"aspect_ratio": "3:4"}, (3, 4)),
     "flux-2-pro": ({"width": 1024, "height": 768}, (4, 3)),
+    "kling-v3-pro": ({"aspect_ratio": "16:9", "duration": 5}, (16, 9)),
 }
 
 

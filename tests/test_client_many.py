@@ -61,7 +61,7 @@ def test_sync_outcomes_cover_success_failure_and_invalid_requests(
 ) -> None:
     mock = liangxin_mock_factory(task_seconds=0.2, fail_rate=0.3, seed=7)
     requests = _requests(20)
-    requests.insert(5, {"model": "z-image", "prompt": "bad", "image_size": "huge"})
+    requests.insert(5, {"model": "flux-2-pro", "prompt": "bad", "width": 512})  # no height
     with LiangXin(mock.api_key, mock.base_url) as client:
         outcomes = list(client.generate_many(requests, concurrency=6, download_to=tmp_path))
     _check_every_index(outcomes, 21)

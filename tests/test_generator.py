@@ -14,7 +14,7 @@ from generator import codegen
 from generator.pins import PINS
 
 REPO = codegen.default_root()
-COPIED = [Path("openapi"), Path("generator"), codegen.GENERATED, codegen.SPEC_COPY]
+COPIED = [Path("openapi"), Path("generator"), codegen.GENERATED, codegen.SPEC_COPY, codegen.TABLE]
 TASK_RECORD = "liangxin_client/_generated/models/task_record.py"
 
 
@@ -108,6 +108,35 @@ def test_check_catches_a_stale_spec_copy(tree: Path, capsys: pytest.CaptureFixtu
         handle.write("# stale\n")
     code, out = run("check", tree, capsys)
     assert (code, out.splitlines()[0]) == (1, "changed: liangxin_contract/liangxin.yaml")
+
+
+def test_check_catches_a_stale_constraints_table(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with (tree / codegen.TABLE).open("a") as handle:
+        handle.write("| `input.prompt` | maxLength `10` | documented |\n")
+    code, out = run("check", tree, capsys)
+    assert (code, out.splitlines()[0]) == (1, "changed: docs/constraints.md")
+
+
+def test_check_catches_a_provenance_change(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A documented limit that becomes a guess changes the table, which `check` names."""
+    # Nano Banana Pro's prompt (the Flash input's image_input has no description).
+    prompt = "What to generate, 2 to 3000 characters.\n        image_input:\n"
+    prompt += "          type: array\n          maxItems: 3\n          items:\n"
+    prompt += "            $ref: '#/components/schemas/NanoBananaImageReference'\n"
+    prompt += "          description: Reference images."
+    edit_spec(
+        tree,
+        f"          description: {prompt}",
+        f"          x-liangxin-inferred: [maxLength]\n          description: {prompt}",
+    )
+    code, out = run("check", tree, capsys)
+    assert code == 1
+    assert "changed: docs/constraints.md" in out.splitlines()
+    assert codegen.main(["generate", "--root", str(tree)]) == 0
+    table = (tree / codegen.TABLE).read_text()
+    assert "| `input.prompt` | maxLength `3000` | inferred |" in table
 
 
 def test_generate_repairs_drift_and_removes_stray_files(

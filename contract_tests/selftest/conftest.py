@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from contract_tests.mutants import MUTANTS
+from contract_tests.mutants import MUTANTS, VARIANTS
 from contract_tests.plugin import session_target
 from contract_tests.selftest.runs import Run, mutant_args, run_all
 from liangxin_mock import MockServer
@@ -22,11 +22,12 @@ def budget_mock() -> Iterator[MockServer]:
 
 @pytest.fixture(scope="session")
 def runs(tmp_path_factory: pytest.TempPathFactory, budget_mock: MockServer) -> dict[str, Run]:
-    """The suite on the mock, on each mutant (canary key), and on a mock over HTTP with a budget."""
+    """The suite on the mock, on each faithful variant and each mutant (canary key), and on a
+    mock over HTTP with a budget."""
     if not session_target().in_process:
         pytest.skip("self-tests run against the in-process mock only")
     jobs: dict[str, tuple[list[str], dict[str, str] | None]] = {
-        name: (mutant_args(name), None) for name in ["mock", *MUTANTS]
+        name: (mutant_args(name), None) for name in [*VARIANTS, *MUTANTS]
     }
     budget = ["--base-url", budget_mock.base_url, "--local-mock", "--max-paid-tasks", str(BUDGET)]
     jobs["budget"] = ([*budget, "--max-examples", "3"], {"LIANGXIN_API_KEY": budget_mock.api_key})

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from contract_tests.mutants import MUTANTS
-from contract_tests.report import load_json
+from contract_tests.mutants import MUTANTS, VARIANTS
+from contract_tests.report import load_json, no_guesses
 
 #: A key that must never appear in any output.
 CANARY = "sk-CANARY-7d1f0e9a3b5c"
@@ -27,6 +28,10 @@ class Run:
     stdout: str
     stderr: str
     files: dict[str, str]
+    #: The guess log (`contract_tests.guesses.GuessLog.as_dict`).
+    guesses: dict[str, Any]
+    #: What went wrong in the suite itself (`suite.error` messages), for diagnosis.
+    errors: tuple[str, ...] = ()
 
     @property
     def tail(self) -> str:
@@ -49,7 +54,8 @@ def conformance(
         timeout=600,
         check=False,
     )
-    outcomes = load_json(data)["outcomes"] if data.exists() else []
+    loaded = load_json(data) if data.exists() else {}
+    outcomes = loaded.get("outcomes", [])
     files = {p.name: p.read_text() for p in (junit, report, data) if p.exists()}
     return Run(
         code=done.returncode,
@@ -57,14 +63,26 @@ def conformance(
         stdout=done.stdout,
         stderr=done.stderr,
         files=files,
+        guesses=loaded.get("guesses") or no_guesses(),
+        errors=tuple(
+            f"{o['test']}: {v['message']}"
+            for o in outcomes
+            for v in o["violations"]
+            if v["rule"] == "suite.error"
+        ),
     )
 
 
 def mutant_args(name: str) -> list[str]:
-    """The suite on one mutant (or on the mock: `name == "mock"`), the canary as its key."""
+    """The suite on one mutant or variant (or on the mock: `name == "mock"`), the canary as
+    its key."""
     args = ["--api-key", CANARY, "--max-examples", str(MAX_EXAMPLES)]
     if name == "mock":
         return [*args, "--"]
+    if name in VARIANTS:
+        select = VARIANTS[name].select
+        args += ["--target-app", f"contract_tests.mutants:{name}", "--"]
+        return [*args, "-k", select] if select else args
     args += ["--target-app", f"contract_tests.mutants:{name}", "--", "-x"]
     select = MUTANTS[name].select
     return [*args, "-k", select] if select else args

@@ -5,9 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from contract_tests.selftest.conftest import BUDGET
 from contract_tests.selftest.runs import CANARY, Run
 from liangxin_mock import MockServer
+
+#: The first self-test waits for every suite run (`conftest.runs`), two at a time.
+pytestmark = pytest.mark.timeout(1200)
 
 
 def test_key_never_leaks(runs: dict[str, Run]) -> None:

@@ -17,8 +17,10 @@ from .imagen_language import ImagenLanguage
 from .imagen_output_format import ImagenOutputFormat
 from .imagen_person_generation import ImagenPersonGeneration
 from .imagen_safety_settings import ImagenSafetySettings
+from .kling_v3_pro_input import KlingV3ProInput
+from .kling_v3_pro_request import KlingV3ProRequest
 from .model_name import ModelName
-from .nano_banana_aspect_ratio import NanoBananaAspectRatio
+from .nano_banana_known_aspect_ratio import NanoBananaKnownAspectRatio
 from .nano_banana_output_format import NanoBananaOutputFormat
 from .nano_banana_pro_flash_input import NanoBananaProFlashInput
 from .nano_banana_pro_flash_request import NanoBananaProFlashRequest
@@ -64,8 +66,10 @@ __all__ = (
     "ImagenOutputFormat",
     "ImagenPersonGeneration",
     "ImagenSafetySettings",
+    "KlingV3ProInput",
+    "KlingV3ProRequest",
     "ModelName",
-    "NanoBananaAspectRatio",
+    "NanoBananaKnownAspectRatio",
     "NanoBananaOutputFormat",
     "NanoBananaProFlashInput",
     "NanoBananaProFlashRequest",

@@ -31,13 +31,13 @@ class Gemini25FlashImagePreviewRequest:
     Attributes:
         model (Literal['gemini-2.5-flash-image-preview']):
         input_ (Gemini25FlashImagePreviewInput):
-        call_back_url (str | Unset): Public HTTPS URL for the final callback. Example: https://your-
-            domain.com/api/callback.
+        call_back_url (None | str | Unset): The optional `callBackUrl`. `null` and `""` are accepted and mean "no
+            callback": the docs say only that the field is optional, so the contract does not refuse either.
     """
 
     model: Literal["gemini-2.5-flash-image-preview"]
     input_: Gemini25FlashImagePreviewInput
-    call_back_url: str | Unset = UNSET
+    call_back_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,7 +45,11 @@ class Gemini25FlashImagePreviewRequest:
 
         input_ = self.input_.to_dict()
 
-        call_back_url = self.call_back_url
+        call_back_url: None | str | Unset
+        if isinstance(self.call_back_url, Unset):
+            call_back_url = UNSET
+        else:
+            call_back_url = self.call_back_url
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -75,7 +79,14 @@ class Gemini25FlashImagePreviewRequest:
 
         input_ = Gemini25FlashImagePreviewInput.from_dict(d.pop("input"))
 
-        call_back_url = d.pop("callBackUrl", UNSET)
+        def _parse_call_back_url(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        call_back_url = _parse_call_back_url(d.pop("callBackUrl", UNSET))
 
         gemini_25_flash_image_preview_request = cls(
             model=model,

@@ -29,13 +29,13 @@ class NanoBananaProFlashRequest:
     Attributes:
         model (Literal['nano-banana-pro-flash']):
         input_ (NanoBananaProFlashInput):
-        call_back_url (str | Unset): Public HTTPS URL for the final callback. Example: https://your-
-            domain.com/api/callback.
+        call_back_url (None | str | Unset): The optional `callBackUrl`. `null` and `""` are accepted and mean "no
+            callback": the docs say only that the field is optional, so the contract does not refuse either.
     """
 
     model: Literal["nano-banana-pro-flash"]
     input_: NanoBananaProFlashInput
-    call_back_url: str | Unset = UNSET
+    call_back_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -43,7 +43,11 @@ class NanoBananaProFlashRequest:
 
         input_ = self.input_.to_dict()
 
-        call_back_url = self.call_back_url
+        call_back_url: None | str | Unset
+        if isinstance(self.call_back_url, Unset):
+            call_back_url = UNSET
+        else:
+            call_back_url = self.call_back_url
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -71,7 +75,14 @@ class NanoBananaProFlashRequest:
 
         input_ = NanoBananaProFlashInput.from_dict(d.pop("input"))
 
-        call_back_url = d.pop("callBackUrl", UNSET)
+        def _parse_call_back_url(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        call_back_url = _parse_call_back_url(d.pop("callBackUrl", UNSET))
 
         nano_banana_pro_flash_request = cls(
             model=model,

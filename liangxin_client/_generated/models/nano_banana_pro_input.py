@@ -6,9 +6,9 @@ from typing import Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.nano_banana_aspect_ratio import (
-    NanoBananaAspectRatio,
-    check_nano_banana_aspect_ratio,
+from ..models.nano_banana_known_aspect_ratio import (
+    NanoBananaKnownAspectRatio,
+    check_nano_banana_known_aspect_ratio,
 )
 from ..models.nano_banana_output_format import (
     NanoBananaOutputFormat,
@@ -30,8 +30,9 @@ class NanoBananaProInput:
         prompt (str): What to generate, 2 to 3000 characters.
         image_input (list[str] | Unset): Reference images.
         reference_images (list[str] | Unset): Reference images; at most 3 together with `image_input`.
-        aspect_ratio (NanoBananaAspectRatio | Unset): The documented ratios. The docs also mention "supported aliases"
-            without listing them; they are not part of this contract until recovered.
+        aspect_ratio (NanoBananaKnownAspectRatio | str | Unset): The documented ratios "and supported aliases": the docs
+            leave the list open without naming the aliases, so any string is accepted and the known ratios are listed for
+            help and typing.
         resolution (NanoBananaResolution | Unset):
         output_format (NanoBananaOutputFormat | Unset):
     """
@@ -39,7 +40,7 @@ class NanoBananaProInput:
     prompt: str
     image_input: list[str] | Unset = UNSET
     reference_images: list[str] | Unset = UNSET
-    aspect_ratio: NanoBananaAspectRatio | Unset = UNSET
+    aspect_ratio: NanoBananaKnownAspectRatio | str | Unset = UNSET
     resolution: NanoBananaResolution | Unset = UNSET
     output_format: NanoBananaOutputFormat | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -55,8 +56,12 @@ class NanoBananaProInput:
         if not isinstance(self.reference_images, Unset):
             reference_images = self.reference_images
 
-        aspect_ratio: str | Unset = UNSET
-        if not isinstance(self.aspect_ratio, Unset):
+        aspect_ratio: str | Unset
+        if isinstance(self.aspect_ratio, Unset):
+            aspect_ratio = UNSET
+        elif isinstance(self.aspect_ratio, str):
+            aspect_ratio = self.aspect_ratio
+        else:
             aspect_ratio = self.aspect_ratio
 
         resolution: str | Unset = UNSET
@@ -96,12 +101,24 @@ class NanoBananaProInput:
 
         reference_images = cast(list[str], d.pop("reference_images", UNSET))
 
-        _aspect_ratio = d.pop("aspect_ratio", UNSET)
-        aspect_ratio: NanoBananaAspectRatio | Unset
-        if isinstance(_aspect_ratio, Unset):
-            aspect_ratio = UNSET
-        else:
-            aspect_ratio = check_nano_banana_aspect_ratio(_aspect_ratio)
+        def _parse_aspect_ratio(
+            data: object,
+        ) -> NanoBananaKnownAspectRatio | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                componentsschemas_nano_banana_aspect_ratio_type_0 = (
+                    check_nano_banana_known_aspect_ratio(data)
+                )
+
+                return componentsschemas_nano_banana_aspect_ratio_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(NanoBananaKnownAspectRatio | str | Unset, data)
+
+        aspect_ratio = _parse_aspect_ratio(d.pop("aspect_ratio", UNSET))
 
         _resolution = d.pop("resolution", UNSET)
         resolution: NanoBananaResolution | Unset

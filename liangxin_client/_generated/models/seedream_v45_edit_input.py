@@ -20,7 +20,7 @@ class SeedreamV45EditInput:
     """
     Attributes:
         prompt (str): What to generate. Must not be empty.
-        reference_images (list[str]): One to five images to edit (URL or base64; JPG/PNG upstream).
+        reference_images (list[str] | Unset): One to five images to edit (URL or base64; JPG/PNG upstream).
         aspect_ratio (SeedreamAspectRatio | Unset): Seedream 4.5 / 5.0 Lite output ratio: a plain ratio or its Magnific
             alias. Anything else is rejected with 400.
         seed (int | Unset): Deterministic seed passed upstream.
@@ -28,7 +28,7 @@ class SeedreamV45EditInput:
     """
 
     prompt: str
-    reference_images: list[str]
+    reference_images: list[str] | Unset = UNSET
     aspect_ratio: SeedreamAspectRatio | Unset = UNSET
     seed: int | Unset = UNSET
     enable_safety_checker: bool | Unset = UNSET
@@ -37,7 +37,9 @@ class SeedreamV45EditInput:
     def to_dict(self) -> dict[str, Any]:
         prompt = self.prompt
 
-        reference_images = self.reference_images
+        reference_images: list[str] | Unset = UNSET
+        if not isinstance(self.reference_images, Unset):
+            reference_images = self.reference_images
 
         aspect_ratio: str | Unset = UNSET
         if not isinstance(self.aspect_ratio, Unset):
@@ -52,9 +54,10 @@ class SeedreamV45EditInput:
         field_dict.update(
             {
                 "prompt": prompt,
-                "reference_images": reference_images,
             }
         )
+        if reference_images is not UNSET:
+            field_dict["reference_images"] = reference_images
         if aspect_ratio is not UNSET:
             field_dict["aspect_ratio"] = aspect_ratio
         if seed is not UNSET:
@@ -69,7 +72,7 @@ class SeedreamV45EditInput:
         d = dict(src_dict)
         prompt = d.pop("prompt")
 
-        reference_images = cast(list[str], d.pop("reference_images"))
+        reference_images = cast(list[str], d.pop("reference_images", UNSET))
 
         _aspect_ratio = d.pop("aspect_ratio", UNSET)
         aspect_ratio: SeedreamAspectRatio | Unset

@@ -23,9 +23,9 @@ class TaskRecord:
         param (str): The original createTask request, serialized as a JSON string.
         result_json (str): Empty until success; then a JSON string such as `{"resultUrls":["https://..."]}`.
         fail_code (str): Empty unless the state is `fail`.
-        fail_msg (str | Unset): Failure message; empty unless the state is `fail`.
-        create_time (int | Unset): Creation time, epoch milliseconds.
-        update_time (int | Unset): Last state change, epoch milliseconds.
+        fail_msg (None | str | Unset): Failure message; empty unless the state is `fail`.
+        create_time (int | None | Unset): Creation time, epoch milliseconds.
+        update_time (int | None | Unset): Last state change, epoch milliseconds.
         complete_time (int | None | Unset): Terminal time, epoch milliseconds; null until terminal.
         cost_time (int | None | Unset): Generation time in milliseconds.
     """
@@ -36,9 +36,9 @@ class TaskRecord:
     param: str
     result_json: str
     fail_code: str
-    fail_msg: str | Unset = UNSET
-    create_time: int | Unset = UNSET
-    update_time: int | Unset = UNSET
+    fail_msg: None | str | Unset = UNSET
+    create_time: int | None | Unset = UNSET
+    update_time: int | None | Unset = UNSET
     complete_time: int | None | Unset = UNSET
     cost_time: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -56,11 +56,23 @@ class TaskRecord:
 
         fail_code = self.fail_code
 
-        fail_msg = self.fail_msg
+        fail_msg: None | str | Unset
+        if isinstance(self.fail_msg, Unset):
+            fail_msg = UNSET
+        else:
+            fail_msg = self.fail_msg
 
-        create_time = self.create_time
+        create_time: int | None | Unset
+        if isinstance(self.create_time, Unset):
+            create_time = UNSET
+        else:
+            create_time = self.create_time
 
-        update_time = self.update_time
+        update_time: int | None | Unset
+        if isinstance(self.update_time, Unset):
+            update_time = UNSET
+        else:
+            update_time = self.update_time
 
         complete_time: int | None | Unset
         if isinstance(self.complete_time, Unset):
@@ -114,11 +126,32 @@ class TaskRecord:
 
         fail_code = d.pop("failCode")
 
-        fail_msg = d.pop("failMsg", UNSET)
+        def _parse_fail_msg(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
 
-        create_time = d.pop("createTime", UNSET)
+        fail_msg = _parse_fail_msg(d.pop("failMsg", UNSET))
 
-        update_time = d.pop("updateTime", UNSET)
+        def _parse_create_time(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        create_time = _parse_create_time(d.pop("createTime", UNSET))
+
+        def _parse_update_time(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        update_time = _parse_update_time(d.pop("updateTime", UNSET))
 
         def _parse_complete_time(data: object) -> int | None | Unset:
             if data is None:

@@ -12,6 +12,7 @@ from ...models.gemini_25_flash_image_preview_request import (
 )
 from ...models.imagen_4_fast_request import Imagen4FastRequest
 from ...models.imagen_4_ultra_request import Imagen4UltraRequest
+from ...models.kling_v3_pro_request import KlingV3ProRequest
 from ...models.nano_banana_pro_flash_request import NanoBananaProFlashRequest
 from ...models.nano_banana_pro_request import NanoBananaProRequest
 from ...models.platform_error import PlatformError
@@ -31,6 +32,7 @@ def _get_kwargs(
     | Gemini25FlashImagePreviewRequest
     | Imagen4FastRequest
     | Imagen4UltraRequest
+    | KlingV3ProRequest
     | NanoBananaProFlashRequest
     | NanoBananaProRequest
     | SeedreamV45EditRequest
@@ -57,6 +59,7 @@ def _get_kwargs(
         or isinstance(body, NanoBananaProFlashRequest)
         or isinstance(body, Imagen4FastRequest)
         or isinstance(body, Imagen4UltraRequest)
+        or isinstance(body, Flux2ProRequest)
     ):
         _kwargs["json"] = body.to_dict()
     else:
@@ -291,6 +294,7 @@ def sync_detailed(
     | Gemini25FlashImagePreviewRequest
     | Imagen4FastRequest
     | Imagen4UltraRequest
+    | KlingV3ProRequest
     | NanoBananaProFlashRequest
     | NanoBananaProRequest
     | SeedreamV45EditRequest
@@ -306,8 +310,8 @@ def sync_detailed(
 
     Args:
         body (Flux2ProRequest | Gemini25FlashImagePreviewRequest | Imagen4FastRequest |
-            Imagen4UltraRequest | NanoBananaProFlashRequest | NanoBananaProRequest |
-            SeedreamV45EditRequest | SeedreamV45Request | SeedreamV5LiteEditRequest |
+            Imagen4UltraRequest | KlingV3ProRequest | NanoBananaProFlashRequest | NanoBananaProRequest
+            | SeedreamV45EditRequest | SeedreamV45Request | SeedreamV5LiteEditRequest |
             SeedreamV5LiteRequest | ZImageRequest): The createTask body: one variant per model,
             selected by the `model` value. Every variant has `model`, an optional `callBackUrl` and
             the model's `input`.
@@ -338,6 +342,7 @@ def sync(
     | Gemini25FlashImagePreviewRequest
     | Imagen4FastRequest
     | Imagen4UltraRequest
+    | KlingV3ProRequest
     | NanoBananaProFlashRequest
     | NanoBananaProRequest
     | SeedreamV45EditRequest
@@ -353,8 +358,8 @@ def sync(
 
     Args:
         body (Flux2ProRequest | Gemini25FlashImagePreviewRequest | Imagen4FastRequest |
-            Imagen4UltraRequest | NanoBananaProFlashRequest | NanoBananaProRequest |
-            SeedreamV45EditRequest | SeedreamV45Request | SeedreamV5LiteEditRequest |
+            Imagen4UltraRequest | KlingV3ProRequest | NanoBananaProFlashRequest | NanoBananaProRequest
+            | SeedreamV45EditRequest | SeedreamV45Request | SeedreamV5LiteEditRequest |
             SeedreamV5LiteRequest | ZImageRequest): The createTask body: one variant per model,
             selected by the `model` value. Every variant has `model`, an optional `callBackUrl` and
             the model's `input`.
@@ -380,6 +385,7 @@ async def asyncio_detailed(
     | Gemini25FlashImagePreviewRequest
     | Imagen4FastRequest
     | Imagen4UltraRequest
+    | KlingV3ProRequest
     | NanoBananaProFlashRequest
     | NanoBananaProRequest
     | SeedreamV45EditRequest
@@ -395,8 +401,8 @@ async def asyncio_detailed(
 
     Args:
         body (Flux2ProRequest | Gemini25FlashImagePreviewRequest | Imagen4FastRequest |
-            Imagen4UltraRequest | NanoBananaProFlashRequest | NanoBananaProRequest |
-            SeedreamV45EditRequest | SeedreamV45Request | SeedreamV5LiteEditRequest |
+            Imagen4UltraRequest | KlingV3ProRequest | NanoBananaProFlashRequest | NanoBananaProRequest
+            | SeedreamV45EditRequest | SeedreamV45Request | SeedreamV5LiteEditRequest |
             SeedreamV5LiteRequest | ZImageRequest): The createTask body: one variant per model,
             selected by the `model` value. Every variant has `model`, an optional `callBackUrl` and
             the model's `input`.
@@ -425,6 +431,7 @@ async def asyncio(
     | Gemini25FlashImagePreviewRequest
     | Imagen4FastRequest
     | Imagen4UltraRequest
+    | KlingV3ProRequest
     | NanoBananaProFlashRequest
     | NanoBananaProRequest
     | SeedreamV45EditRequest
@@ -440,8 +447,8 @@ async def asyncio(
 
     Args:
         body (Flux2ProRequest | Gemini25FlashImagePreviewRequest | Imagen4FastRequest |
-            Imagen4UltraRequest | NanoBananaProFlashRequest | NanoBananaProRequest |
-            SeedreamV45EditRequest | SeedreamV45Request | SeedreamV5LiteEditRequest |
+            Imagen4UltraRequest | KlingV3ProRequest | NanoBananaProFlashRequest | NanoBananaProRequest
+            | SeedreamV45EditRequest | SeedreamV45Request | SeedreamV5LiteEditRequest |
             SeedreamV5LiteRequest | ZImageRequest): The createTask body: one variant per model,
             selected by the `model` value. Every variant has `model`, an optional `callBackUrl` and
             the model's `input`.

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Literal,
+    Self,
+    TypeVar,
+    cast,
+)
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.kling_v3_pro_input import KlingV3ProInput
+
+
+T = TypeVar("T", bound="KlingV3ProRequest")
+
+
+@_attrs_define
+class KlingV3ProRequest:
+    """Kling 3 Pro (a video model). Partly known: the docs' navigation names the page and its model value, but its field
+    table was not recovered, so `input` is open.
+
+        Attributes:
+            model (Literal['kling-v3-pro']):
+            input_ (KlingV3ProInput): Open: only `prompt` is known. Send the model's other fields as they are; none is
+                checked.
+            call_back_url (None | str | Unset): The optional `callBackUrl`. `null` and `""` are accepted and mean "no
+                callback": the docs say only that the field is optional, so the contract does not refuse either.
+    """
+
+    model: Literal["kling-v3-pro"]
+    input_: KlingV3ProInput
+    call_back_url: None | str | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        model = self.model
+
+        input_ = self.input_.to_dict()
+
+        call_back_url: None | str | Unset
+        if isinstance(self.call_back_url, Unset):
+            call_back_url = UNSET
+        else:
+            call_back_url = self.call_back_url
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "model": model,
+                "input": input_,
+            }
+        )
+        if call_back_url is not UNSET:
+            field_dict["callBackUrl"] = call_back_url
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.kling_v3_pro_input import KlingV3ProInput
+
+        d = dict(src_dict)
+        model = cast(Literal["kling-v3-pro"], d.pop("model"))
+        if model != "kling-v3-pro":
+            raise ValueError(f"model must match const 'kling-v3-pro', got '{model}'")
+
+        input_ = KlingV3ProInput.from_dict(d.pop("input"))
+
+        def _parse_call_back_url(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        call_back_url = _parse_call_back_url(d.pop("callBackUrl", UNSET))
+
+        kling_v3_pro_request = cls(
+            model=model,
+            input_=input_,
+            call_back_url=call_back_url,
+        )
+
+        kling_v3_pro_request.additional_properties = d
+        return kling_v3_pro_request
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
