@@ -45,6 +45,7 @@ from liangxin_client._many import (
 )
 from liangxin_client._records import TaskRecord
 from liangxin_client._tasks import DEFAULT_WAIT_TIMEOUT
+from liangxin_contract import redact_url
 
 if TYPE_CHECKING:
     from liangxin_client.callbacks import CallbackReceiver
@@ -195,14 +196,24 @@ def manifest_path(args: argparse.Namespace) -> Path:
     return Path(args.manifest or Path(args.out) / f"{_name(args)}.manifest.jsonl")
 
 
+#: The resume hint names the callback URL through this variable: the docs say to keep a
+#: callBackUrl unguessable, so it is never printed in full.
+CALLBACK_VARIABLE = "LIANGXIN_CALLBACK_URL"
+_CALLBACK_PLACEHOLDER = "<callback url>"
+
+
 def resume_command(run: Run) -> str:
-    """The command that resumes this batch (the same one, with its paths spelled out)."""
+    """The command that resumes this batch (the same one, with its paths spelled out).
+
+    A `--callback-url` is written as `"$LIANGXIN_CALLBACK_URL"` (unset, the command refuses to
+    run: `--listen` needs it) and `resume_note` says so.
+    """
     args = run.args
     parts = ["liangxin", *(["--mock"] if args.mock else []), "batch", args.file]
     parts += ["-o", args.out, "--journal", str(journal_path(args))]
     for flag, value in (
         ("--model", args.model),
-        ("--callback-url", args.callback_url),
+        ("--callback-url", _CALLBACK_PLACEHOLDER if args.callback_url else None),
         ("--listen", args.listen),
     ):
         if value:
@@ -211,7 +222,16 @@ def resume_command(run: Run) -> str:
         parts += ["--concurrency", str(args.concurrency)]
     if args.file == "-":
         parts.insert(0, "<same input> |")
-    return shlex.join(parts).replace("'<same input> |'", "<same input> |")
+    text = shlex.join(parts).replace("'<same input> |'", "<same input> |")
+    return text.replace(shlex.quote(_CALLBACK_PLACEHOLDER), f'"${CALLBACK_VARIABLE}"')
+
+
+def resume_note(run: Run) -> str:
+    """What to set before pasting `resume_command` (empty without a callback URL)."""
+    url = run.args.callback_url
+    if not url:
+        return ""
+    return f" (with {CALLBACK_VARIABLE} set to your callback URL, {redact_url(url)})"
 
 
 def write_manifest(journal: Journal, path: Path) -> None:
@@ -592,13 +612,15 @@ def _summary(run: Run, counts: dict[str, int], total: int, wall: float, complete
         print(f"{total} rows in {wall:.1f} s: {states}")
         print(f"manifest: {manifest_path(args)}")
     if not completed:
-        run.note(f"interrupted; nothing is lost: resume with `{resume_command(run)}`")
+        run.note(
+            f"interrupted; nothing is lost: resume with `{resume_command(run)}`{resume_note(run)}"
+        )
         return cli.EXIT_INTERRUPTED
     unfinished = total - counts.get("success", 0) - counts.get("failed", 0)
     if unfinished:
         run.note(
             f"{unfinished} rows not done (see the manifest, or `liangxin batch --status "
-            f"{journal_path(args)}`); rerun `{resume_command(run)}` to resume"
+            f"{journal_path(args)}`); rerun `{resume_command(run)}`{resume_note(run)} to resume"
         )
         return cli.EXIT_API_ERROR
     return cli.EXIT_TASK_FAILED if counts.get("failed") else cli.EXIT_OK

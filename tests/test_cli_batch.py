@@ -360,3 +360,23 @@ def test_callback_mode_serves_one_receiver_for_the_whole_batch(
     assert len(callbacks) == 8 and all(c["state"] == "delivered" for c in callbacks)
     # One read when the task is new, one when its callback arrives (polls every 15 s otherwise).
     assert mock.stats()["recordInfo"] <= 2 * 8
+
+
+def test_the_resume_hint_never_prints_the_callback_url() -> None:
+    from liangxin_client._cli_batch import CALLBACK_VARIABLE, resume_command, resume_note
+    from liangxin_client.cli import Run, build_parser
+
+    secret = "https://hooks.example.com/liangxin/7f3a9c-unguessable"
+    args = build_parser().parse_args(
+        ["batch", "rows.jsonl", "-m", "z-image", "--callback-url", secret, "--listen", ":8080"]
+    )
+    run = Run(args)
+    hint = resume_command(run) + resume_note(run)
+    assert "7f3a9c-unguessable" not in hint
+    assert f'--callback-url "${CALLBACK_VARIABLE}" --listen :8080' in hint
+    assert "https://hooks.example.com/***" in hint
+    # Pasted with the variable unset, the command refuses to run rather than drop the callback.
+    unset = build_parser().parse_args(
+        ["batch", "rows.jsonl", "--callback-url", "", "--listen", ":8080"]
+    )
+    assert bool(unset.callback_url) != bool(unset.listen)
