@@ -95,7 +95,7 @@ def _check(body: dict[str, Any], deliberate: frozenset[str], strict: bool) -> No
     notes: list[LiangXinWarning] = []
     model = verdict.model
     if verdict.knowledge == "unknown":
-        hint = f"; did you mean {verdict.closest_model!r}?" if verdict.closest_model else ""
+        hint = f"; did you mean {verdict.closest_model!r}?" if verdict.closest_model else "."
         notes.append(
             UnknownModelWarning(
                 f"model {model!r} is not in the contract{hint} Only the request envelope was "
