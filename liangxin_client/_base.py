@@ -18,7 +18,8 @@ import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, Generic, Self, TypedDict, TypeVar, Unpack, cast
+from types import MappingProxyType
+from typing import Any, Generic, NamedTuple, Self, TypedDict, TypeVar, Unpack, cast
 from urllib.parse import urlsplit
 
 import attrs
@@ -92,9 +93,10 @@ GET_TASK = "getTaskDetails"
 
 # -- steps ----------------------------------------------------------------------------------------
 
+_NO_ARGUMENTS: Mapping[str, Any] = MappingProxyType({})
 
-@attrs.frozen
-class Send:
+
+class Send(NamedTuple):
     """Send `request` (redirects not followed) when a request slot is free; the answer: a response.
 
     `slot_timeout`: how long to queue for the slot (None: as long as it takes).
@@ -104,8 +106,7 @@ class Send:
     slot_timeout: float | None
 
 
-@attrs.frozen
-class Stream:
+class Stream(NamedTuple):
     """GET a result (redirects followed), streamed into `sink`; the answer: `sink.result`."""
 
     request: httpx.Request
@@ -113,15 +114,13 @@ class Stream:
     sink: Sink
 
 
-@attrs.frozen
-class Backoff:
+class Backoff(NamedTuple):
     """Sleep between the attempts of one call (real time: `time.sleep` / `asyncio.sleep`)."""
 
     seconds: float
 
 
-@attrs.frozen
-class Pause:
+class Pause(NamedTuple):
     """Sleep on the client's `_sleep` (wait() between polls, a rate-limited submit), or until
     `wake` (a threading.Event or an asyncio.Event) is set."""
 
@@ -129,12 +128,11 @@ class Pause:
     wake: Any = None
 
 
-@attrs.frozen
-class WindowOp:
+class WindowOp(NamedTuple):
     """Call `method(**kwargs)` on the submit window (awaited on the async client)."""
 
     method: str
-    kwargs: Mapping[str, Any] = attrs.field(factory=dict)
+    kwargs: Mapping[str, Any] = _NO_ARGUMENTS
 
 
 Step = Send | Stream | Backoff | Pause | WindowOp
@@ -178,6 +176,35 @@ class Running(Generic[T]):
             self.step = self._steps.throw(exc)
         except StopIteration as done:
             self.going, self.value = False, done.value
+
+
+class Edge:
+    """A block whose errors leave the client: a LiangXinError gets the key scrubbed from it and
+    names `task_id` (unless it names one already).
+
+    With `note`, any other exception after the task was created (Ctrl-C, asyncio cancellation,
+    an error raised by the caller's `on_update`) gets a note naming the task, and still
+    propagates as what it is.
+    """
+
+    __slots__ = ("note", "secret", "task_id")
+
+    def __init__(self, secret: str, task_id: str | None, note: bool) -> None:
+        self.secret, self.task_id, self.note = secret, task_id, note
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> None:
+        if exc is None:
+            return
+        task_id = self.task_id
+        if isinstance(exc, LiangXinError):
+            scrub_error(exc, self.secret)
+            if task_id and exc.task_id is None:
+                exc.task_id = task_id
+        elif self.note and task_id and not isinstance(exc, GeneratorExit):
+            exc.add_note(f"liangxin: task {task_id} was created and goes on")
 
 
 class Sink:
@@ -483,7 +510,7 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         return self._drive(self._create_steps(request))
 
     def _get_task(self, task: str | Task) -> Any:
-        return self._drive(self._get_steps(task))
+        return self._drive(self._poll(task, None))
 
     def _wait_task(self, *wait: Any) -> Any:
         return self._drive(self._wait_steps(*wait))
@@ -642,8 +669,9 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         with self._edge():
             return (yield from self._retried(attempt, submit=True))
 
-    def _poll(self, task_id: str, deadline: float | None) -> Steps[TaskRecord]:
+    def _poll(self, task: str | Task, deadline: float | None) -> Steps[TaskRecord]:
         """One recordInfo with its retries, bounded by `deadline`; its duration is learned."""
+        task_id = task_id_of(task)
         method, path = self._record_op
         params = {"taskId": task_id}
 
@@ -715,9 +743,6 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         if exc.retry_after is not None:
             return min(exc.retry_after, self.retry_policy.retry_after_cap)
         return 0.0 if stamina.is_testing() else backoff_wait(self.retry_policy, attempt)
-
-    def _get_steps(self, task: str | Task) -> Steps[TaskRecord]:
-        return (yield from self._poll(task_id_of(task), None))
 
     def _wait_steps(
         self,
@@ -817,25 +842,10 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
 
     # -- errors -----------------------------------------------------------------------------
 
-    @contextmanager
-    def _edge(self, task_id: str | None = None, *, note: bool = False) -> Iterator[None]:
-        """Where an error leaves the client: scrub the API key from it and name its task.
-
-        With `note`, any other exception after the task was created (Ctrl-C, asyncio
-        cancellation, an error raised by the caller's `on_update`) gets a note naming the task,
-        and still propagates as what it is.
-        """
-        try:
-            yield
-        except LiangXinError as exc:
-            scrub_error(exc, self._api_key)
-            if task_id and exc.task_id is None:
-                exc.task_id = task_id
-            raise
-        except BaseException as exc:  # Ctrl-C, cancellation, an error in the caller's on_update
-            if note and task_id and not isinstance(exc, GeneratorExit):
-                exc.add_note(f"liangxin: task {task_id} was created and goes on")
-            raise
+    def _edge(self, task_id: str | None = None, *, note: bool = False) -> Edge:
+        """Where an error leaves the client: scrub the API key from it and name its task (see
+        `Edge`)."""
+        return Edge(self._api_key, task_id, note)
 
     def _interrupted_submit(
         self, exc: BaseException, submit_body: Mapping[str, Any] | None
