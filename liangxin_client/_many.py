@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
@@ -105,30 +106,20 @@ def request_body(
     """
     if isinstance(request, Mapping):
         fields = dict(request)
-        if isinstance(fields.get("input"), Mapping):
+        model = fields.pop("model", None)
+        if isinstance(fields.get("input"), Mapping):  # a createTask body
             payload = dict(fields.pop("input"))
-            model = fields.pop("model", None)
-            callback = fields.pop("callBackUrl", None)
+            callback, extra = fields.pop("callBackUrl", None), None
             if fields:
                 raise InvalidRequestError(
                     f"unexpected keys next to 'input': {', '.join(sorted(fields))}", "request"
                 )
-            prompt = payload.pop("prompt", None)
-            return build_create_body(
-                model,
-                prompt,
-                fields=payload,
-                callback_url=callback,
-                validate=validate,
-                strict=strict,
-            )
-        model = fields.pop("model", None)
-        prompt = fields.pop("prompt", None)
-        callback = fields.pop("callback_url", None)
-        extra = fields.pop("extra_input", None)
+            fields = payload
+        else:  # the keyword form
+            callback, extra = fields.pop("callback_url", None), fields.pop("extra_input", None)
         return build_create_body(
             model,
-            prompt,
+            fields.pop("prompt", None),
             fields=fields,
             callback_url=callback,
             extra_input=extra,
@@ -149,47 +140,53 @@ def work_items(
             yield GenerateOutcome(index, "error", error=exc)
 
 
-class ManyClient(Protocol):
-    """What `ManyRun` needs of the sync client (`LiangXin`)."""
+TasksT = TypeVar("TasksT", Tasks, AsyncTasks)
+WindowT = TypeVar("WindowT", SubmitWindow, AsyncSubmitWindow)
+SlotT_co = TypeVar("SlotT_co", covariant=True)
+TaskT_co = TypeVar("TaskT_co", covariant=True)
+SavedT_co = TypeVar("SavedT_co", covariant=True)
 
-    durations: DurationStats
-    tasks: Tasks
-    _window: SubmitWindow
-    _sleep: Callable[[float], None]
 
-    def _submit_slot(self) -> AbstractContextManager[SubmitSlot]: ...
-    def _queued_create(
+class QueuedCreate(Protocol[TaskT_co]):
+    """The client's createTask from a held submit slot (a 429 queues it again; see `_client`)."""
+
+    def __call__(
         self,
         body: Mapping[str, Any],
         slot: SubmitSlot,
         timeout: float | None,
         *,
         stopped: Callable[[], bool] | None = None,
-    ) -> Task: ...
-    def save(self, record: TaskRecord, directory: StrPath) -> list[Path]: ...
+    ) -> TaskT_co: ...
 
 
-class AsyncManyClient(Protocol):
-    """What `AsyncManyRun` needs of the async client (`AsyncLiangXin`)."""
+class ManyClient(Protocol[TasksT, WindowT, SlotT_co, TaskT_co, SavedT_co]):
+    """What a run needs of its client, for both clients: `SyncManyClient` is what `LiangXin`
+    gives (blocking), `AsyncManyClient` what `AsyncLiangXin` gives (awaitables)."""
 
     durations: DurationStats
-    tasks: AsyncTasks
-    _window: AsyncSubmitWindow
-    _sleep: Callable[[float], Awaitable[None]]
+    tasks: TasksT
+    _window: WindowT
 
-    def _submit_slot(self) -> AbstractAsyncContextManager[SubmitSlot]: ...
-    def _queued_create(
-        self,
-        body: Mapping[str, Any],
-        slot: SubmitSlot,
-        timeout: float | None,
-        *,
-        stopped: Callable[[], bool] | None = None,
-    ) -> Awaitable[Task]: ...
-    def save(self, record: TaskRecord, directory: StrPath) -> Awaitable[list[Path]]: ...
+    def _submit_slot(self) -> SlotT_co: ...
+    @property
+    def _queued_create(self) -> QueuedCreate[TaskT_co]: ...
+    def save(self, record: TaskRecord, directory: StrPath) -> SavedT_co: ...
 
 
-ClientT = TypeVar("ClientT", ManyClient, AsyncManyClient)
+SyncManyClient = ManyClient[
+    Tasks, SubmitWindow, AbstractContextManager[SubmitSlot], Task, list[Path]
+]
+AsyncManyClient = ManyClient[
+    AsyncTasks,
+    AsyncSubmitWindow,
+    AbstractAsyncContextManager[SubmitSlot],
+    Awaitable[Task],
+    Awaitable[list[Path]],
+]
+
+
+ClientT = TypeVar("ClientT", SyncManyClient, AsyncManyClient)
 WaitT = TypeVar("WaitT")
 #: A caller's own wait (e.g. callbacks with polling as the fallback): (taskId, on_update) → record.
 SyncWait = Callable[[str, Callable[[TaskRecord], object]], TaskRecord]
@@ -302,7 +299,7 @@ class _Run(Generic[ClientT, WaitT]):
         return GenerateOutcome(item.index, status, item.body, task_id, record, error=error)
 
 
-class ManyRun(_Run[ManyClient, SyncWait]):
+class ManyRun(_Run[SyncManyClient, SyncWait]):
     """One `generate_many` run on the sync client; iterate it for outcomes, `stop()` to end early."""
 
     _wait: SyncWait | None
@@ -374,7 +371,7 @@ class ManyRun(_Run[ManyClient, SyncWait]):
             return self._wait(task_id, on_update)
         lead = self._lead_time(item)
         if lead:
-            self._client._sleep(lead)
+            time.sleep(lead)
         return self._client.tasks.wait(
             task_id, timeout=self._wait_timeout(lead), on_update=on_update
         )
@@ -468,7 +465,7 @@ class AsyncManyRun(_Run[AsyncManyClient, AsyncWait]):
             return await self._wait(task_id, on_update)
         lead = self._lead_time(item)
         if lead:
-            await self._client._sleep(lead)
+            await asyncio.sleep(lead)
         return await self._client.tasks.wait(
             task_id, timeout=self._wait_timeout(lead), on_update=on_update
         )
