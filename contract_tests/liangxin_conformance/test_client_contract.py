@@ -12,11 +12,6 @@ from typing import Any
 import httpx
 import pytest
 
-from contract_tests.guesses import LOG
-from contract_tests.rules import TERMINAL, history_violations, record_violations
-from contract_tests.spec import response_errors
-from contract_tests.target import Target
-from contract_tests.violations import Violation, fail_if
 from liangxin_client._generated import AuthenticatedClient
 from liangxin_client._generated.api.tasks import create_task, get_task_details
 from liangxin_client._generated.models import (
@@ -26,6 +21,11 @@ from liangxin_client._generated.models import (
     SeedreamV45Request,
     TaskLayerError,
 )
+from liangxin_conformance.guesses import LOG
+from liangxin_conformance.rules import TERMINAL, history_violations, record_violations
+from liangxin_conformance.spec import response_errors
+from liangxin_conformance.target import Target
+from liangxin_conformance.violations import Violation, fail_if
 
 OPERATIONS = {"/api/v1/jobs/createTask": "createTask", "/api/v1/jobs/recordInfo": "getTaskDetails"}
 SENT = {"model": "seedream-v4-5", "input": {"prompt": "Three koi in a stone pond, top view"}}
