@@ -32,8 +32,8 @@ from functools import partial
 
 import httpx
 
+import liangxin_contract
 from liangxin_client import LiangXin, TaskRecord, TaskState
-from liangxin_client._base import RECORD_PATH
 
 STRATEGIES = ("adaptive-cold", "adaptive-warm", "fixed-2s", "fixed-5s")
 #: Typical task duration (s) per model; each task's is uniform within ± SPREAD of it.
@@ -86,7 +86,7 @@ def overhead(base_url: str, iterations: int, batch: int = 50) -> dict[str, float
     timings: dict[str, list[float]] = {"client": [], "raw": []}
     with LiangXin(key, base_url) as client, httpx.Client() as raw:
         task_id = client.tasks.create("z-image", "overhead probe").task_id
-        url = base_url + RECORD_PATH
+        url = base_url + liangxin_contract.operation("getTaskDetails")[1]
         headers = {"Authorization": f"Bearer {key}"}
 
         def via_client() -> None:

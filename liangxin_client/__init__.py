@@ -6,10 +6,37 @@
         result = client.generate("seedream-v4-5", "A tea bottle on a stone table", aspect_ratio="16:9")
         result.save("out")
 
-Everything public is importable from here; `liangxin_client._generated` is an implementation detail.
+Everything public is importable from here; `liangxin_client._generated` is an implementation detail
+(reached only through `_bridge`).
 """
 
 from liangxin_client._base import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from liangxin_client._bridge import (
+    Flux2ProInput,
+    FluxAspectRatio,
+    Gemini25FlashImagePreviewInput,
+    Imagen4FastInput,
+    Imagen4UltraInput,
+    ImagenAspectRatio,
+    ImagenLanguage,
+    ImagenOutputFormat,
+    ImagenPersonGeneration,
+    ImagenSafetySettings,
+    KlingV3ProInput,
+    ModelName,
+    NanoBananaKnownAspectRatio,
+    NanoBananaOutputFormat,
+    NanoBananaProFlashInput,
+    NanoBananaProInput,
+    NanoBananaResolution,
+    SeedreamAspectRatio,
+    SeedreamV5LiteEditInput,
+    SeedreamV5LiteInput,
+    SeedreamV45EditInput,
+    SeedreamV45Input,
+    ZImageImageSize,
+    ZImageInput,
+)
 from liangxin_client._client import AsyncLiangXin, LiangXin
 from liangxin_client._errors import (
     AmbiguousSubmitError,
@@ -37,32 +64,6 @@ from liangxin_client._errors import (
     UnexpectedTaskStateError,
     UnprocessableEntityError,
     find_ambiguous_submit,
-)
-from liangxin_client._generated.models import (
-    Flux2ProInput,
-    FluxAspectRatio,
-    Gemini25FlashImagePreviewInput,
-    Imagen4FastInput,
-    Imagen4UltraInput,
-    ImagenAspectRatio,
-    ImagenLanguage,
-    ImagenOutputFormat,
-    ImagenPersonGeneration,
-    ImagenSafetySettings,
-    KlingV3ProInput,
-    ModelName,
-    NanoBananaKnownAspectRatio,
-    NanoBananaOutputFormat,
-    NanoBananaProFlashInput,
-    NanoBananaProInput,
-    NanoBananaResolution,
-    SeedreamAspectRatio,
-    SeedreamV5LiteEditInput,
-    SeedreamV5LiteInput,
-    SeedreamV45EditInput,
-    SeedreamV45Input,
-    ZImageImageSize,
-    ZImageInput,
 )
 from liangxin_client._inputs import MODEL_INPUTS, ModelInput, NanoBananaAspectRatio
 from liangxin_client._many import AsyncManyRun, GenerateOutcome, ManyRun, OutcomeStatus

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 import stamina
 
+import liangxin_contract
 from liangxin_client._errors import (
     AmbiguousSubmitError,
     APIConnectionError,
@@ -31,8 +32,6 @@ from liangxin_client._errors import (
     LiangXinError,
     RateLimitError,
 )
-from liangxin_client._generated.api.tasks import create_task, get_task_details
-from liangxin_client._generated.models import ZImageInput, ZImageRequest
 from liangxin_client._inputs import request_summary
 from liangxin_client._limits import (
     DEFAULT_MAX_IN_FLIGHT,
@@ -56,16 +55,11 @@ MIN_POLL_TIMEOUT = 0.5
 WAIT_EXP_BASE = 2.0
 
 
-def _endpoint(kwargs: Mapping[str, Any]) -> tuple[str, str]:
-    return str(kwargs["method"]).upper(), str(kwargs["url"])
+#: The contract's operations this client calls (operationId); method and path come from the
+#: contract through `liangxin_contract`, read once per process at the first client's construction.
+CREATE_TASK = "createTask"
+GET_TASK = "getTaskDetails"
 
-
-# Methods and paths come from the generated core (regenerated from the contract), so a path
-# change reaches the client without parsing the spec at import time.
-CREATE_METHOD, CREATE_PATH = _endpoint(
-    create_task._get_kwargs(body=ZImageRequest(model="z-image", input_=ZImageInput(prompt="-")))
-)
-RECORD_METHOD, RECORD_PATH = _endpoint(get_task_details._get_kwargs(task_id="-"))
 
 _HOW_TO_CHECK = (
     "It was NOT resent, to avoid paying twice. Before retrying, check whether the task exists: "
@@ -190,6 +184,8 @@ class BaseClient:
         self._wall: Callable[[], float] = time.time
         self.durations = DurationStats()
         self._server_clock = ServerClock()
+        self._create_op = liangxin_contract.operation(CREATE_TASK)
+        self._record_op = liangxin_contract.operation(GET_TASK)
 
     def _http_limits(self) -> httpx.Limits:
         """The pool of a client this client makes: one connection per request in flight."""

@@ -16,12 +16,8 @@ from typing import Any, Self, TypeVar
 import httpx
 
 from liangxin_client._base import (
-    CREATE_METHOD,
-    CREATE_PATH,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
-    RECORD_METHOD,
-    RECORD_PATH,
     UNSET,
     BaseClient,
 )
@@ -41,7 +37,8 @@ from liangxin_client._many import (
     ManyRun,
     work_items,
 )
-from liangxin_client._records import Task, TaskRecord, parse_create_response, parse_record_response
+from liangxin_client._records import Task, TaskRecord
+from liangxin_client._responses import parse_create_response, parse_record_response
 from liangxin_client._results import AsyncGenerationResult, GenerationResult, StrPath
 from liangxin_client._tasks import DEFAULT_WAIT_TIMEOUT, AsyncTasks, OnUpdate, Tasks
 
@@ -316,13 +313,12 @@ class LiangXin(BaseClient):
 
     def _create_once(self, body: Mapping[str, Any]) -> Task:
         parse = functools.partial(parse_create_response, secret=self._api_key, model=body["model"])
-        return self._call(CREATE_METHOD, CREATE_PATH, parse, json=body, submit_body=body)
+        return self._call(*self._create_op, parse, json=body, submit_body=body)
 
     def _get(self, task_id: str, *, deadline: float | None = None) -> TaskRecord:
         parse = functools.partial(parse_record_response, secret=self._api_key, task_id=task_id)
         return self._call(
-            RECORD_METHOD,
-            RECORD_PATH,
+            *self._record_op,
             parse,
             params={"taskId": task_id},
             deadline=deadline,
@@ -640,13 +636,12 @@ class AsyncLiangXin(BaseClient):
 
     async def _create_once(self, body: Mapping[str, Any]) -> Task:
         parse = functools.partial(parse_create_response, secret=self._api_key, model=body["model"])
-        return await self._call(CREATE_METHOD, CREATE_PATH, parse, json=body, submit_body=body)
+        return await self._call(*self._create_op, parse, json=body, submit_body=body)
 
     async def _get(self, task_id: str, *, deadline: float | None = None) -> TaskRecord:
         parse = functools.partial(parse_record_response, secret=self._api_key, task_id=task_id)
         return await self._call(
-            RECORD_METHOD,
-            RECORD_PATH,
+            *self._record_op,
             parse,
             params={"taskId": task_id},
             deadline=deadline,

@@ -7,8 +7,7 @@ from types import MappingProxyType
 from typing import Any, TypeAlias
 
 import liangxin_contract
-from liangxin_client._errors import InvalidRequestError
-from liangxin_client._generated.models import (
+from liangxin_client._bridge import (
     Flux2ProInput,
     Gemini25FlashImagePreviewInput,
     Imagen4FastInput,
@@ -23,6 +22,7 @@ from liangxin_client._generated.models import (
     SeedreamV45Input,
     ZImageInput,
 )
+from liangxin_client._errors import InvalidRequestError
 from liangxin_client._warnings import (
     InferredConstraintWarning,
     LiangXinWarning,

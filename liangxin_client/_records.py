@@ -1,7 +1,7 @@
-"""Task records: what createTask and recordInfo return, decoded and typed.
+"""Task records: what createTask and recordInfo return (and a callback carries), typed.
 
-Parsing is tolerant (unknown extra fields, `message` for `msg`, missing optional fields, unknown
-states); a body that cannot be read at all becomes an `APIError` carrying the raw body.
+`record_from_data` is tolerant (unknown extra fields, missing optional fields, unknown states);
+the HTTP side — envelopes, and bodies that cannot be read at all — is `_responses.py`'s.
 """
 
 from __future__ import annotations
@@ -13,10 +13,6 @@ from types import MappingProxyType
 from typing import Any
 
 import attrs
-import httpx
-
-from liangxin_client._logging import scrub
-from liangxin_client._responses import malformed, success_payload
 
 
 class TaskState(enum.StrEnum):
@@ -150,42 +146,3 @@ def record_from_data(data: Mapping[str, Any], task_id: str | None = None) -> Tas
         cost_time=_millis(data.get("costTime")),
         raw=MappingProxyType(data),
     )
-
-
-def parse_record_response(response: httpx.Response, secret: str | None, task_id: str) -> TaskRecord:
-    """recordInfo's response → TaskRecord, or the matching APIError."""
-    payload = success_payload(response, secret, "recordInfo")
-    data = payload.get("data")
-    if not isinstance(data, dict):
-        raise malformed(response, secret, "recordInfo: the response has no `data` object")
-    try:
-        return record_from_data(data, task_id)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise malformed(response, secret, f"recordInfo: unreadable task record ({exc})") from exc
-
-
-def parse_create_response(response: httpx.Response, secret: str | None, model: str) -> Task:
-    """createTask's response → Task, or the matching APIError."""
-    payload = success_payload(response, secret, "createTask")
-    data = payload.get("data")
-    task_id = data.get("taskId") if isinstance(data, dict) else None
-    if isinstance(task_id, str) and task_id:
-        return Task(task_id=task_id, model=model)
-    if not isinstance(data, dict):
-        problem = f"has no `data` object (data: {_shown(data)})"
-    elif "taskId" not in data:
-        problem = f"has no `data.taskId` (data: {_shown(data)})"
-    else:  # keep what was sent: it may well be the id of a task that now exists
-        problem = f"has `data.taskId` = {_shown(task_id)}, not a non-empty string"
-    raise malformed(response, secret, scrub(f"createTask: the response {problem}", secret))
-
-
-def _shown(value: Any, limit: int = 300) -> str:
-    """`value` for an error message: its JSON (else repr) and type, truncated."""
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
-    if len(text) > limit:
-        text = text[:limit] + "…"
-    return f"{text} ({type(value).__name__})"

@@ -1,4 +1,4 @@
-"""Turn HTTP responses into payloads or into the matching error from the one table.
+"""Turn HTTP responses into payloads, tasks and records, or into the matching error.
 
 Handles both envelopes — task layer `{code, msg|message, data}` and platform
 `{error: {message, type, code}}` — HTTP 200 bodies whose `code` is not 200, and non-JSON bodies
@@ -7,17 +7,41 @@ Handles both envelopes — task layer `{code, msg|message, data}` and platform
 
 from __future__ import annotations
 
+import email.utils
 import json
+import time
+from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
 import httpx
 
 from liangxin_client._errors import APIError, APIStatusError, RateLimitError, status_error_class
 from liangxin_client._logging import scrub
-from liangxin_client._retry import parse_retry_after
+from liangxin_client._records import Task, TaskRecord, record_from_data
 
 BODY_LIMIT = 2000
 _REQUEST_ID_HEADERS = ("x-request-id", "x-oneapi-request-id")
+
+
+def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent/invalid."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = when.timestamp() - now()
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN / inf
+        return None
+    return max(0.0, seconds)
 
 
 def request_id(response: httpx.Response) -> str | None:
@@ -135,3 +159,42 @@ def malformed(response: httpx.Response, secret: str | None, message: str) -> API
         body=body_text(response, secret),
         request=response.request,
     )
+
+
+def parse_record_response(response: httpx.Response, secret: str | None, task_id: str) -> TaskRecord:
+    """recordInfo's response → TaskRecord, or the matching APIError."""
+    payload = success_payload(response, secret, "recordInfo")
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        raise malformed(response, secret, "recordInfo: the response has no `data` object")
+    try:
+        return record_from_data(data, task_id)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise malformed(response, secret, f"recordInfo: unreadable task record ({exc})") from exc
+
+
+def parse_create_response(response: httpx.Response, secret: str | None, model: str) -> Task:
+    """createTask's response → Task, or the matching APIError."""
+    payload = success_payload(response, secret, "createTask")
+    data = payload.get("data")
+    task_id = data.get("taskId") if isinstance(data, dict) else None
+    if isinstance(task_id, str) and task_id:
+        return Task(task_id=task_id, model=model)
+    if not isinstance(data, dict):
+        problem = f"has no `data` object (data: {_shown(data)})"
+    elif "taskId" not in data:
+        problem = f"has no `data.taskId` (data: {_shown(data)})"
+    else:  # keep what was sent: it may well be the id of a task that now exists
+        problem = f"has `data.taskId` = {_shown(task_id)}, not a non-empty string"
+    raise malformed(response, secret, scrub(f"createTask: the response {problem}", secret))
+
+
+def _shown(value: Any, limit: int = 300) -> str:
+    """`value` for an error message: its JSON (else repr) and type, truncated."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return f"{text} ({type(value).__name__})"

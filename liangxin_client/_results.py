@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import attrs
 
 from liangxin_client._download import CHUNK_SIZE
 from liangxin_client._records import TaskRecord
 
-if TYPE_CHECKING:
-    from liangxin_client._client import AsyncLiangXin, LiangXin
-
 StrPath = str | os.PathLike[str]
+
+
+class ResultClient(Protocol):
+    def save(self, record: TaskRecord, directory: StrPath) -> list[Path]: ...
+    def _read_result(self, record: TaskRecord, index: int) -> bytes: ...
+    def _iter_result(self, record: TaskRecord, index: int, chunk_size: int) -> Iterator[bytes]: ...
+
+
+class AsyncResultClient(Protocol):
+    def save(self, record: TaskRecord, directory: StrPath) -> Awaitable[list[Path]]: ...
+    def _read_result(self, record: TaskRecord, index: int) -> Awaitable[bytes]: ...
+    def _iter_result(
+        self, record: TaskRecord, index: int, chunk_size: int
+    ) -> AsyncIterator[bytes]: ...
 
 
 @attrs.frozen
@@ -29,7 +40,7 @@ class GenerationResult:
 
     record: TaskRecord
     paths: tuple[Path, ...] = ()
-    _client: LiangXin = attrs.field(alias="client", repr=False, eq=False, kw_only=True)
+    _client: ResultClient = attrs.field(alias="client", repr=False, eq=False, kw_only=True)
 
     @property
     def task_id(self) -> str:
@@ -59,7 +70,7 @@ class AsyncGenerationResult:
 
     record: TaskRecord
     paths: tuple[Path, ...] = ()
-    _client: AsyncLiangXin = attrs.field(alias="client", repr=False, eq=False, kw_only=True)
+    _client: AsyncResultClient = attrs.field(alias="client", repr=False, eq=False, kw_only=True)
 
     @property
     def task_id(self) -> str:

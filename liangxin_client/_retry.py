@@ -11,11 +11,6 @@
 
 from __future__ import annotations
 
-import email.utils
-import time
-from collections.abc import Callable
-from datetime import UTC
-
 import attrs
 import httpx
 
@@ -51,26 +46,6 @@ class RetryPolicy:
     wait_max: float = 8.0
     wait_jitter: float = 0.5
     retry_after_cap: float = RETRY_AFTER_CAP
-
-
-def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent/invalid."""
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = when.timestamp() - now()
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN / inf
-        return None
-    return max(0.0, seconds)
 
 
 def _cause(exc: BaseException) -> BaseException | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
 
 from liangxin_client._errors import (
     APIConnectionError,
@@ -14,11 +14,8 @@ from liangxin_client._errors import (
     RateLimitError,
 )
 from liangxin_client._inputs import ModelInput, build_create_body
-from liangxin_client._polling import PollSchedule, WaitLoop
+from liangxin_client._polling import DurationStats, PollSchedule, ServerClock, WaitLoop
 from liangxin_client._records import Task, TaskRecord
-
-if TYPE_CHECKING:
-    from liangxin_client._client import AsyncLiangXin, LiangXin
 
 DEFAULT_WAIT_TIMEOUT = 600.0
 
@@ -28,8 +25,36 @@ _TRANSIENT = (APIConnectionError, InternalServerError, RateLimitError)
 OnUpdate = Callable[[TaskRecord], object]
 
 
+class _Clocks(Protocol):
+    strict: bool
+    durations: DurationStats
+    _clock: Callable[[], float]
+    _wall: Callable[[], float]
+    _server_clock: ServerClock
+
+    def _edge(self, task_id: str | None = None, *, note: bool = False) -> Any: ...
+
+
+class TaskClient(_Clocks, Protocol):
+    """What `Tasks` needs of the sync client."""
+
+    _sleep: Callable[[float], None]
+
+    def _create(self, body: Mapping[str, Any]) -> Task: ...
+    def _get(self, task_id: str, *, deadline: float | None = None) -> TaskRecord: ...
+
+
+class AsyncTaskClient(_Clocks, Protocol):
+    """What `AsyncTasks` needs of the async client."""
+
+    _sleep: Callable[[float], Awaitable[None]]
+
+    def _create(self, body: Mapping[str, Any]) -> Awaitable[Task]: ...
+    def _get(self, task_id: str, *, deadline: float | None = None) -> Awaitable[TaskRecord]: ...
+
+
 def _wait_loop(
-    client: LiangXin | AsyncLiangXin,
+    client: _Clocks,
     task_id: str,
     timeout: float | None,
     schedule: PollSchedule,
@@ -57,7 +82,7 @@ def _task_id(task: str | Task) -> str:
 class Tasks:
     """Tasks of the sync client: `client.tasks`."""
 
-    def __init__(self, client: LiangXin) -> None:
+    def __init__(self, client: TaskClient) -> None:
         self._client = client
         self.schedule = PollSchedule()
 
@@ -170,7 +195,7 @@ class Tasks:
 class AsyncTasks:
     """Tasks of the async client: `client.tasks`; same surface as `Tasks`, awaited."""
 
-    def __init__(self, client: AsyncLiangXin) -> None:
+    def __init__(self, client: AsyncTaskClient) -> None:
         self._client = client
         self.schedule = PollSchedule()
 

@@ -15,13 +15,19 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from liangxin_mock.app import create_app
     from liangxin_mock.config import MockConfig
+    from liangxin_mock.receiver import CallbackReceiver
     from liangxin_mock.server import MockServer
 
-__all__ = ["MockConfig", "MockServer", "create_app"]
+__all__ = ["CallbackReceiver", "MockConfig", "MockServer", "create_app"]
 
 # Imported on first use (PEP 562), so the pytest plugin this package registers costs nothing —
 # and needs no starlette — until a test asks for the mock.
-_HOMES = {"MockConfig": "config", "MockServer": "server", "create_app": "app"}
+_HOMES = {
+    "CallbackReceiver": "receiver",
+    "MockConfig": "config",
+    "MockServer": "server",
+    "create_app": "app",
+}
 
 
 def __getattr__(name: str) -> Any:

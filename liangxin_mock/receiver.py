@@ -14,8 +14,9 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
+
+from liangxin_mock.background import BackgroundServer
 
 
 class _Server(ThreadingHTTPServer):
@@ -43,7 +44,7 @@ class Delivery:
             return self.body
 
 
-class CallbackReceiver:
+class CallbackReceiver(BackgroundServer):
     """`with CallbackReceiver([500]) as r: ... r.url ... r.wait_for(1)`."""
 
     def __init__(
@@ -134,14 +135,3 @@ class CallbackReceiver:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)
-
-    def __enter__(self) -> CallbackReceiver:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -5,17 +5,17 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from types import TracebackType
 from typing import Any
 
 import httpx
 import uvicorn
 
 from liangxin_mock.app import create_app
+from liangxin_mock.background import BackgroundServer
 from liangxin_mock.config import MockConfig
 
 
-class MockServer:
+class MockServer(BackgroundServer):
     """A running mock for tests: `with MockServer(task_seconds=0.5) as mock: mock.base_url`.
 
     Takes the `MockConfig` fields as keyword arguments (or a whole `config=`). Entering waits
@@ -93,14 +93,3 @@ class MockServer:
         httpx.post(
             self.base_url + "/__mock__/reset", json={}, timeout=30, trust_env=False
         ).raise_for_status()
-
-    def __enter__(self) -> MockServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -33,7 +33,8 @@ from liangxin_client import (
     RateLimitError,
     TaskState,
 )
-from liangxin_client._retry import RETRY_AFTER_CAP, parse_retry_after, retry_decision
+from liangxin_client._responses import parse_retry_after
+from liangxin_client._retry import RETRY_AFTER_CAP, retry_decision
 from liangxin_mock import MockServer
 
 if TYPE_CHECKING:
