@@ -21,7 +21,7 @@ from liangxin_conformance.rules import TERMINAL, record_violations
 from liangxin_conformance.spec import component_errors
 from liangxin_conformance.target import Target
 from liangxin_conformance.violations import Violation, fail_if
-from liangxin_mock.receiver import CallbackReceiver
+from liangxin_mock import CallbackReceiver
 
 PROMPT = "A lighthouse in fog, long exposure"
 #: The receiver's answers to the first deliveries (then 200).
