@@ -5,7 +5,8 @@
 batch of K rows (so task durations are learned and saved, as after any earlier run), then the
 N-row batch as its own `liangxin batch` process. It reports the row states, wall time against
 the ideal (N / C × S), the batch process's peak RSS (from wait4), and recordInfo and createTask
-requests per row (from the mock's /__mock__/stats, warm-up excluded).
+requests per row (from the mock's /__mock__/stats, warm-up excluded), and how full the mock's
+slots were (bench/occupancy.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import httpx
 
 from bench.bench_mock import KEY, machine, mock_process
+from bench.occupancy import mock_tasks, occupancy
 
 
 def _stats(url: str) -> dict[str, Any]:
@@ -83,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         wall, rss, cpu, out = _batch(url, work, "rows", args.rows, extra)
         after = _stats(url)
         load = os.getloadavg()
+        seen = occupancy(mock_tasks(url), args.max_concurrent, lambda t: '"rows ' in t["param"])
     created = after["createTask"] - before["createTask"]
     polled = after["recordInfo"] - before["recordInfo"]
     print(
@@ -96,5 +99,6 @@ def main(argv: list[str] | None = None) -> int:
         f"accepted createTask {created} ({created / args.rows:.3f} per row), recordInfo "
         f"{polled} ({polled / args.rows:.2f} per row)"
     )
+    print(seen or "mock slots: too few tasks to say")
     print(f"load average at the end: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
     return 0

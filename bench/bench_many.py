@@ -1,10 +1,13 @@
 """Many images at once: N concurrent `generate()` calls on one client, against a mock subprocess.
 
-`python -m bench many [--calls N] [--task-seconds S] [--max-concurrent C] [--mode async|threads]`
-starts `liangxin-mock` (in memory) in a subprocess and runs N `generate()` calls at once on one
-`AsyncLiangXin` (asyncio.gather) or one `LiangXin` (a thread pool of N threads). It reports the
+`python -m bench many [--calls N] [--task-seconds S] [--max-concurrent C]
+[--mode async|threads|many] [--warm K]` starts `liangxin-mock` (in memory) in a subprocess and
+runs N `generate()` calls at once on one `AsyncLiangXin` (asyncio.gather), on one `LiangXin` (a
+thread pool of N threads), or N requests through `AsyncLiangXin.generate_many` (`many`). `--warm
+K` first runs K tasks on the same client, so it has learned how long tasks take. It reports the
 errors by type, the wall time against the ideal (S when the mock admits every task at once;
-N / C × S under `--max-concurrent C`), and the mock's own request counts.
+N / C × S under `--max-concurrent C`), the mock's request counts, and under a cap how full its
+slots were (bench/occupancy.py).
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ from typing import Any
 import httpx
 
 from bench.bench_mock import machine, mock_process
+from bench.occupancy import mock_tasks, occupancy
 from liangxin_client import AsyncLiangXin, LiangXin
-from liangxin_client._limits import DEFAULT_MAX_IN_FLIGHT
 
 KEY = "bench-key"
+WARM = "warm-up"
 
 
 def mock_stats(url: str) -> dict[str, Any]:
@@ -32,18 +36,43 @@ def mock_stats(url: str) -> dict[str, Any]:
     return stats
 
 
-async def _run_async(url: str, calls: int, max_in_flight: int) -> collections.Counter[str]:
-    async with AsyncLiangXin(KEY, url, max_in_flight=max_in_flight) as client:
-        results = await asyncio.gather(
-            *(client.generate("z-image", f"image {i}", timeout=None) for i in range(calls)),
-            return_exceptions=True,
-        )
-    return collections.Counter(
-        "ok" if not isinstance(r, BaseException) else type(r).__name__ for r in results
-    )
+def _options(max_in_flight: int | None) -> dict[str, Any]:
+    return {} if max_in_flight is None else {"max_in_flight": max_in_flight}
 
 
-def _run_threads(url: str, calls: int, max_in_flight: int) -> collections.Counter[str]:
+async def _warm_async(client: AsyncLiangXin, warm: int) -> None:
+    requests = [{"model": "z-image", "prompt": f"{WARM} {i}"} for i in range(warm)]
+    async for _ in client.generate_many(requests, timeout=None):
+        pass
+
+
+async def _run_async(
+    url: str, calls: int, max_in_flight: int | None, mode: str, warm: int
+) -> tuple[collections.Counter[str], float, int]:
+    async with AsyncLiangXin(KEY, url, **_options(max_in_flight)) as client:
+        if warm:
+            await _warm_async(client, warm)
+        polled = mock_stats(url)["recordInfo"]
+        start = time.perf_counter()
+        outcomes: collections.Counter[str] = collections.Counter()
+        if mode == "many":
+            requests = [{"model": "z-image", "prompt": f"image {i}"} for i in range(calls)]
+            async for outcome in client.generate_many(requests, timeout=None):
+                outcomes["ok" if outcome.ok else type(outcome.error).__name__] += 1
+        else:
+            results = await asyncio.gather(
+                *(client.generate("z-image", f"image {i}", timeout=None) for i in range(calls)),
+                return_exceptions=True,
+            )
+            outcomes.update(
+                "ok" if not isinstance(r, BaseException) else type(r).__name__ for r in results
+            )
+        return outcomes, time.perf_counter() - start, polled
+
+
+def _run_threads(
+    url: str, calls: int, max_in_flight: int | None, warm: int
+) -> tuple[collections.Counter[str], float, int]:
     outcomes: collections.Counter[str] = collections.Counter()
 
     def one(i: int) -> str:
@@ -54,11 +83,17 @@ def _run_threads(url: str, calls: int, max_in_flight: int) -> collections.Counte
         return "ok"
 
     with (
-        LiangXin(KEY, url, max_in_flight=max_in_flight) as client,
+        LiangXin(KEY, url, **_options(max_in_flight)) as client,
         ThreadPoolExecutor(calls) as pool,
     ):
+        if warm:
+            requests = [{"model": "z-image", "prompt": f"{WARM} {i}"} for i in range(warm)]
+            for _ in client.generate_many(requests, timeout=None):
+                pass
+        polled = mock_stats(url)["recordInfo"]
+        start = time.perf_counter()
         outcomes.update(pool.map(one, range(calls)))
-    return outcomes
+        return outcomes, time.perf_counter() - start, polled
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,8 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--task-seconds", type=float, default=2.0)
     parser.add_argument("--max-concurrent", type=int, default=None)
-    parser.add_argument("--max-in-flight", type=int, default=DEFAULT_MAX_IN_FLIGHT)
-    parser.add_argument("--mode", choices=("async", "threads"), default="async")
+    parser.add_argument(
+        "--max-in-flight", type=int, default=None, help="the client's max_in_flight"
+    )
+    parser.add_argument("--mode", choices=("async", "threads", "many"), default="async")
+    parser.add_argument("--warm", type=int, default=0, help="warm-up tasks first (0: none)")
     args = parser.parse_args(argv)
     logging.getLogger("stamina").addHandler(logging.NullHandler())  # 429 retries are expected
     options = ["--task-seconds", str(args.task_seconds)]
@@ -78,22 +116,27 @@ def main(argv: list[str] | None = None) -> int:
         ideal = args.task_seconds
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
     with mock_process(*options, key=KEY) as url:
-        start = time.perf_counter()
-        if args.mode == "async":
-            outcomes = asyncio.run(_run_async(url, args.calls, args.max_in_flight))
+        if args.mode == "threads":
+            outcomes, wall, polled = _run_threads(url, args.calls, args.max_in_flight, args.warm)
         else:
-            outcomes = _run_threads(url, args.calls, args.max_in_flight)
-        wall = time.perf_counter() - start
+            outcomes, wall, polled = asyncio.run(
+                _run_async(url, args.calls, args.max_in_flight, args.mode, args.warm)
+            )
         stats = mock_stats(url)
+        tasks = mock_tasks(url) if args.max_concurrent else []
+    created = stats["createTask"] - args.warm
     print(
-        f"{args.mode}: {args.calls} generate() calls, {args.task_seconds:g} s tasks, "
-        f"max-concurrent {args.max_concurrent or 'none'}"
+        f"{args.mode}: {args.calls} calls, {args.task_seconds:g} s tasks, "
+        f"max-concurrent {args.max_concurrent or 'none'}, warm-up {args.warm}"
     )
     print(f"outcomes: {dict(outcomes)}")
-    print(f"wall {wall:.1f} s, ideal {ideal:.1f} s, ratio {wall / ideal:.2f}")
+    print(f"wall {wall:.1f} s, ideal {ideal:.1f} s, ratio {wall / ideal:.3f}")
     print(
-        f"mock: {stats['createTask']} accepted createTask, {stats['recordInfo']} recordInfo "
-        f"({stats['recordInfo'] / max(1, stats['createTask']):.1f} per task); "
+        f"mock: {created} accepted createTask, {stats['recordInfo'] - polled} recordInfo "
+        f"({(stats['recordInfo'] - polled) / max(1, created):.2f} per task); "
         f"load average after {os.getloadavg()[0]:.2f}"
     )
+    if args.max_concurrent:
+        seen = occupancy(tasks, args.max_concurrent, lambda t: WARM not in t["param"])
+        print(seen or "mock slots: too few tasks to say")
     return 0 if set(outcomes) == {"ok"} else 1

@@ -13,11 +13,18 @@ then it closes to `DECREASE` × the tasks this client has running (multiplicativ
 most once per `DECREASE_SPACING` seconds), and each accepted createTask widens it by 1 / window,
 i.e. by one task per window's worth of accepted tasks (additive increase, as TCP's congestion
 avoidance) — so a batch settles at the rate the service allows instead of hammering it.
+
+Only a 429 that answers a submit admitted by the current window narrows it (as TCP reduces once
+per window, not once per lost packet): submits admitted before the last decrease — the burst of an
+open window, or the surplus of a wider one — are still draining, and their 429s say nothing about
+the window now in force. Without that rule, 1,000 calls at once on an open window kept closing it
+for as long as the first burst's 429s came back (50 → 18 in 12 s against a cap of 50).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import math
 import threading
 import time
@@ -28,6 +35,11 @@ DEFAULT_MAX_IN_FLIGHT = 32
 DECREASE = 0.9
 #: Seconds between two decreases: the 429s of one burst close the window once, not once each.
 DECREASE_SPACING = 1.0
+
+#: The window generation the current thread's or task's last submit was admitted under.
+_admitted: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "liangxin_admitted", default=None
+)
 
 
 def check_max_in_flight(value: int) -> int:
@@ -53,6 +65,7 @@ class Window:
         self.limit: float = math.inf  # open until the first 429
         self.held = 0  # submits and tasks in flight
         self.accepted = 0  # of those, tasks the service accepted (running, as far as we know)
+        self.generation = 0  # how many times the window has been narrowed
         self._clock = clock
         self._decreased_at = -math.inf
 
@@ -69,12 +82,19 @@ class Window:
             return 1 << 30
         return max(0, max(1, math.floor(self.limit)) - self.held)
 
-    def rate_limited(self) -> None:
-        """A createTask was refused with 429: close the window (once per burst)."""
+    def rate_limited(self, admitted: int | None = None) -> None:
+        """A createTask was refused with 429: close the window (once per burst).
+
+        `admitted` is the generation the refused submit was admitted under (None: unknown); a
+        submit admitted before the last decrease changes nothing.
+        """
         now = self._clock()
         if now - self._decreased_at < DECREASE_SPACING:
             return
+        if admitted is not None and admitted < self.generation:
+            return
         self._decreased_at = now
+        self.generation += 1
         running = self.accepted if math.isinf(self.limit) else min(self.accepted, self.limit)
         self.limit = max(1.0, math.floor(running * DECREASE))
 
@@ -98,6 +118,7 @@ class SubmitWindow:
                 self._cond.notify(self.window.room())  # pass on a wake-up this waiter missed
                 return False
             self.window.held += 1
+            _admitted.set(self.window.generation)
             return True
 
     def accepted(self, *, grow: bool = True) -> None:
@@ -117,9 +138,9 @@ class SubmitWindow:
             self._cond.notify(self.window.room())
 
     def rate_limited(self) -> None:
-        """The service refused a createTask with 429."""
+        """The service refused a createTask with 429 (one this thread was admitted to send)."""
         with self._cond:
-            self.window.rate_limited()
+            self.window.rate_limited(_admitted.get())
 
 
 class AsyncSubmitWindow:
@@ -143,6 +164,7 @@ class AsyncSubmitWindow:
                 cond.notify(self.window.room())
                 return False
             self.window.held += 1
+            _admitted.set(self.window.generation)  # an awaited coroutine shares its task's context
             return True
 
     async def accepted(self, *, grow: bool = True) -> None:
@@ -163,4 +185,4 @@ class AsyncSubmitWindow:
 
     def rate_limited(self) -> None:
         """The service refused a createTask with 429 (no lock needed: one event loop)."""
-        self.window.rate_limited()
+        self.window.rate_limited(_admitted.get())

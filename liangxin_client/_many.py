@@ -17,10 +17,12 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import attrs
 
@@ -32,12 +34,11 @@ from liangxin_client._errors import (
     TaskFailedError,
 )
 from liangxin_client._inputs import ModelInput, build_create_body
-from liangxin_client._records import TaskRecord
+from liangxin_client._limits import AsyncSubmitWindow, SubmitSlot, SubmitWindow
+from liangxin_client._polling import DurationStats
+from liangxin_client._records import Task, TaskRecord
 from liangxin_client._results import StrPath
-from liangxin_client._tasks import DEFAULT_WAIT_TIMEOUT
-
-if TYPE_CHECKING:
-    from liangxin_client._client import AsyncLiangXin, LiangXin
+from liangxin_client._tasks import DEFAULT_WAIT_TIMEOUT, AsyncTasks, Tasks
 
 #: `success`: finished and (with `download_to`) saved. `failed`: the task reached `fail`.
 #: `ambiguous`: createTask may have been accepted (not resent; see `AmbiguousSubmitError`).
@@ -105,30 +106,20 @@ def request_body(
     """
     if isinstance(request, Mapping):
         fields = dict(request)
-        if isinstance(fields.get("input"), Mapping):
+        model = fields.pop("model", None)
+        if isinstance(fields.get("input"), Mapping):  # a createTask body
             payload = dict(fields.pop("input"))
-            model = fields.pop("model", None)
-            callback = fields.pop("callBackUrl", None)
+            callback, extra = fields.pop("callBackUrl", None), None
             if fields:
                 raise InvalidRequestError(
                     f"unexpected keys next to 'input': {', '.join(sorted(fields))}", "request"
                 )
-            prompt = payload.pop("prompt", None)
-            return build_create_body(
-                model,
-                prompt,
-                fields=payload,
-                callback_url=callback,
-                validate=validate,
-                strict=strict,
-            )
-        model = fields.pop("model", None)
-        prompt = fields.pop("prompt", None)
-        callback = fields.pop("callback_url", None)
-        extra = fields.pop("extra_input", None)
+            fields = payload
+        else:  # the keyword form
+            callback, extra = fields.pop("callback_url", None), fields.pop("extra_input", None)
         return build_create_body(
             model,
-            prompt,
+            fields.pop("prompt", None),
             fields=fields,
             callback_url=callback,
             extra_input=extra,
@@ -149,64 +140,172 @@ def work_items(
             yield GenerateOutcome(index, "error", error=exc)
 
 
-class _Stop:
-    """Whether new submissions have stopped, and why (shared by every worker)."""
-
-    def __init__(self) -> None:
-        self.reason: LiangXinError | None = None
-        self.stopped = False
-
-    def stop(self, reason: LiangXinError | None = None) -> None:
-        if not self.stopped:
-            self.stopped, self.reason = True, reason
+TasksT = TypeVar("TasksT", Tasks, AsyncTasks)
+WindowT = TypeVar("WindowT", SubmitWindow, AsyncSubmitWindow)
+SlotT_co = TypeVar("SlotT_co", covariant=True)
+TaskT_co = TypeVar("TaskT_co", covariant=True)
+SavedT_co = TypeVar("SavedT_co", covariant=True)
 
 
-def _not_submitted(item: WorkItem, stop: _Stop) -> GenerateOutcome:
-    return GenerateOutcome(item.index, "not_submitted", body=item.body, error=stop.reason)
+class QueuedCreate(Protocol[TaskT_co]):
+    """The client's createTask from a held submit slot (a 429 queues it again; see `_client`)."""
+
+    def __call__(
+        self,
+        body: Mapping[str, Any],
+        slot: SubmitSlot,
+        timeout: float | None,
+        *,
+        stopped: Callable[[], bool] | None = None,
+    ) -> TaskT_co: ...
 
 
-def _submit_failure(item: WorkItem, exc: LiangXinError, stop: _Stop) -> GenerateOutcome:
-    if isinstance(exc, AmbiguousSubmitError):
-        return GenerateOutcome(item.index, "ambiguous", body=item.body, error=exc)
-    if isinstance(exc, PermissionDeniedError):
-        stop.stop(exc)
-    return GenerateOutcome(item.index, "error", body=item.body, error=exc)
+class ManyClient(Protocol[TasksT, WindowT, SlotT_co, TaskT_co, SavedT_co]):
+    """What a run needs of its client, for both clients: `SyncManyClient` is what `LiangXin`
+    gives (blocking), `AsyncManyClient` what `AsyncLiangXin` gives (awaitables)."""
+
+    durations: DurationStats
+    tasks: TasksT
+    _window: WindowT
+
+    def _submit_slot(self) -> SlotT_co: ...
+    @property
+    def _queued_create(self) -> QueuedCreate[TaskT_co]: ...
+    def save(self, record: TaskRecord, directory: StrPath) -> SavedT_co: ...
 
 
-def _wait_failure(item: WorkItem, task_id: str, exc: LiangXinError) -> GenerateOutcome:
-    status: OutcomeStatus = "failed" if isinstance(exc, TaskFailedError) else "error"
-    return GenerateOutcome(item.index, status, body=item.body, task_id=task_id, error=exc)
+SyncManyClient = ManyClient[
+    Tasks, SubmitWindow, AbstractContextManager[SubmitSlot], Task, list[Path]
+]
+AsyncManyClient = ManyClient[
+    AsyncTasks,
+    AsyncSubmitWindow,
+    AbstractAsyncContextManager[SubmitSlot],
+    Awaitable[Task],
+    Awaitable[list[Path]],
+]
 
 
-class ManyRun:
-    """One `generate_many` run on the sync client; iterate it for outcomes, `stop()` to end early."""
+ClientT = TypeVar("ClientT", SyncManyClient, AsyncManyClient)
+WaitT = TypeVar("WaitT")
+#: A caller's own wait (e.g. callbacks with polling as the fallback): (taskId, on_update) → record.
+SyncWait = Callable[[str, Callable[[TaskRecord], object]], TaskRecord]
+AsyncWait = Callable[[str, Callable[[TaskRecord], object]], Awaitable[TaskRecord]]
+
+
+class _Run(Generic[ClientT, WaitT]):
+    """What the sync and async runs share: the settings, the stop flag, and every decision.
+
+    The two shells below differ only where I/O happens (threads or tasks, blocking or awaited).
+    """
 
     def __init__(
         self,
-        client: LiangXin,
+        client: ClientT,
         items: Iterable[WorkItem | GenerateOutcome],
         *,
         concurrency: int = DEFAULT_MANY_CONCURRENCY,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         download_to: StrPath | None = None,
         hooks: ManyHooks | None = None,
-        wait: Callable[[str, Callable[[TaskRecord], object]], TaskRecord] | None = None,
+        wait: WaitT | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")
-        self._client = client
+        self._client: ClientT = client
         self._items = iter(items)
-        self._lock = threading.Lock()
         self._concurrency = concurrency
         self._timeout = timeout
         self._download_to = download_to
         self._hooks = hooks or ManyHooks()
         self._wait = wait
-        self._stop = _Stop()
+        self._stopped = False
+        self._stop_reason: LiangXinError | None = None
+        self._setup()
+
+    def _setup(self) -> None:
+        """What a shell keeps of its own (set at the end of `__init__`)."""
 
     def stop(self) -> None:
         """Send nothing new; tasks already accepted are still waited for."""
-        self._stop.stop()
+        self._halt(None)
+
+    def _halt(self, reason: LiangXinError | None) -> None:
+        if not self._stopped:
+            self._stopped, self._stop_reason = True, reason
+
+    def _is_stopped(self) -> bool:
+        return self._stopped
+
+    def _refused(self, item: WorkItem) -> GenerateOutcome | None:
+        """`not_submitted` for a new item once submissions have stopped (checked again after
+        queueing for a slot); None: go on."""
+        if item.task_id is None and self._stopped:
+            return GenerateOutcome(
+                item.index, "not_submitted", body=item.body, error=self._stop_reason
+            )
+        return None
+
+    def _submitting(self, item: WorkItem) -> Mapping[str, Any]:
+        assert item.body is not None
+        if self._hooks.submitting:
+            self._hooks.submitting(item)
+        return item.body
+
+    def _created(self, item: WorkItem, task_id: str) -> str:
+        if self._hooks.created:
+            self._hooks.created(item, task_id)
+        return task_id
+
+    def _submit_failure(self, item: WorkItem, exc: LiangXinError) -> GenerateOutcome:
+        if isinstance(exc, AmbiguousSubmitError):
+            return GenerateOutcome(item.index, "ambiguous", body=item.body, error=exc)
+        if isinstance(exc, PermissionDeniedError):  # credits spent or access denied: stop
+            self._halt(exc)
+        return GenerateOutcome(item.index, "error", body=item.body, error=exc)
+
+    def _updates(self, item: WorkItem) -> Callable[[TaskRecord], object]:
+        def on_update(record: TaskRecord) -> None:
+            if self._hooks.updated:
+                self._hooks.updated(item, record)
+
+        return on_update
+
+    def _lead_time(self, item: WorkItem) -> float:
+        """How long a task just accepted runs before its wait's first poll: the shortest
+        duration learned for its model, so the first poll lands when tasks start finishing
+        (0 when none is known, for a resumed task, or with a caller's own wait)."""
+        if item.task_id is not None or item.body is None or self._wait is not None:
+            return 0.0
+        samples = self._client.durations.samples(str(item.body.get("model")))
+        lead = min(samples, default=0.0)
+        return lead if self._timeout is None else min(lead, self._timeout / 2)
+
+    def _wait_timeout(self, lead: float) -> float | None:
+        return None if self._timeout is None else self._timeout - lead
+
+    def _settled(
+        self,
+        item: WorkItem,
+        task_id: str,
+        record: TaskRecord | None = None,
+        paths: Iterable[Path] = (),
+        error: Exception | None = None,
+    ) -> GenerateOutcome:
+        """The outcome of an accepted task: its wait or save failed (`error`), or success."""
+        if error is None:
+            return GenerateOutcome(item.index, "success", item.body, task_id, record, tuple(paths))
+        status: OutcomeStatus = "failed" if isinstance(error, TaskFailedError) else "error"
+        return GenerateOutcome(item.index, status, item.body, task_id, record, error=error)
+
+
+class ManyRun(_Run[SyncManyClient, SyncWait]):
+    """One `generate_many` run on the sync client; iterate it for outcomes, `stop()` to end early."""
+
+    _wait: SyncWait | None
+
+    def _setup(self) -> None:
+        self._lock = threading.Lock()  # worker threads take items from one iterator
 
     def _next(self) -> WorkItem | GenerateOutcome | None:
         with self._lock:
@@ -237,84 +336,61 @@ class ManyRun:
                 self.stop()
 
     def _one(self, item: WorkItem) -> GenerateOutcome:
-        client, hooks = self._client, self._hooks
-        if item.task_id is None and self._stop.stopped:
-            return _not_submitted(item, self._stop)
-        with client._submit_slot() as slot:
-            task_id = item.task_id
-            if task_id is None:
-                assert item.body is not None
-                if self._stop.stopped:
-                    return _not_submitted(item, self._stop)
-                if hooks.submitting:
-                    hooks.submitting(item)
-                try:
-                    task = client._queued_create(
-                        item.body, slot, self._timeout, stopped=lambda: self._stop.stopped
-                    )
-                    task_id = task.task_id
-                except LiangXinError as exc:
-                    return _submit_failure(item, exc, self._stop)
-                if hooks.created:
-                    hooks.created(item, task_id)
-            else:
-                client._window.accepted(grow=False)  # a task already running on the service
-                slot.accepted = True
-
-            def on_update(record: TaskRecord) -> None:
-                if hooks.updated:
-                    hooks.updated(item, record)
-
+        if (refused := self._refused(item)) is not None:
+            return refused
+        with self._client._submit_slot() as slot:
+            if (refused := self._refused(item)) is not None:
+                return refused
             try:
-                if self._wait is not None:
-                    record = self._wait(task_id, on_update)
-                else:
-                    record = client.tasks.wait(task_id, timeout=self._timeout, on_update=on_update)
+                task_id = self._submit(item, slot)
             except LiangXinError as exc:
-                return _wait_failure(item, task_id, exc)
+                return self._submit_failure(item, exc)
+            try:
+                record = self._await_task(item, task_id)
+            except LiangXinError as exc:
+                return self._settled(item, task_id, error=exc)
         try:
-            paths = client.save(record, self._download_to) if self._download_to else []
+            paths = self._client.save(record, self._download_to) if self._download_to else []
         except (LiangXinError, OSError) as exc:
-            return GenerateOutcome(item.index, "error", item.body, task_id, record, error=exc)
-        return GenerateOutcome(item.index, "success", item.body, task_id, record, tuple(paths))
+            return self._settled(item, task_id, record, error=exc)
+        return self._settled(item, task_id, record, paths)
+
+    def _submit(self, item: WorkItem, slot: SubmitSlot) -> str:
+        """The item's taskId: createTask from `slot`, or the task it resumes (held as running)."""
+        if item.task_id is not None:
+            self._client._window.accepted(grow=False)  # a task already running on the service
+            slot.accepted = True
+            return item.task_id
+        body = self._submitting(item)
+        task = self._client._queued_create(body, slot, self._timeout, stopped=self._is_stopped)
+        return self._created(item, task.task_id)
+
+    def _await_task(self, item: WorkItem, task_id: str) -> TaskRecord:
+        on_update = self._updates(item)
+        if self._wait is not None:
+            return self._wait(task_id, on_update)
+        lead = self._lead_time(item)
+        if lead:
+            time.sleep(lead)
+        return self._client.tasks.wait(
+            task_id, timeout=self._wait_timeout(lead), on_update=on_update
+        )
 
 
-class AsyncManyRun:
+class AsyncManyRun(_Run[AsyncManyClient, AsyncWait]):
     """One `generate_many` run on the async client; `async for` it, `stop()` to end early."""
 
-    def __init__(
-        self,
-        client: AsyncLiangXin,
-        items: Iterable[WorkItem | GenerateOutcome],
-        *,
-        concurrency: int = DEFAULT_MANY_CONCURRENCY,
-        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
-        download_to: StrPath | None = None,
-        hooks: ManyHooks | None = None,
-        wait: Callable[[str, Callable[[TaskRecord], object]], Awaitable[TaskRecord]] | None = None,
-    ) -> None:
-        if concurrency < 1:
-            raise ValueError("concurrency must be >= 1")
-        self._client = client
-        self._items = iter(items)
-        self._concurrency = concurrency
-        self._timeout = timeout
-        self._download_to = download_to
-        self._hooks = hooks or ManyHooks()
-        self._wait = wait
-        self._stop = _Stop()
-        self._creating = 0  # createTask calls on the wire (let them land before cancelling)
-        self._created = asyncio.Event()
+    _wait: AsyncWait | None
 
-    def stop(self) -> None:
-        """Send nothing new; tasks already accepted are still waited for."""
-        self._stop.stop()
+    def _setup(self) -> None:
+        self._creating = 0  # createTask calls on the wire (let them land before cancelling)
+        self._created_event = asyncio.Event()
 
     async def settle_submits(self) -> None:
         """After `stop()`: wait for the createTask calls already sent to be answered."""
         while self._creating:
-            self._created.clear()
-            await self._created.wait()
+            self._created_event.clear()
+            await self._created_event.wait()
 
     def __aiter__(self) -> AsyncIterator[GenerateOutcome]:
         return self._run()
@@ -330,8 +406,8 @@ class AsyncManyRun:
                         exhausted = True
                     elif isinstance(item, GenerateOutcome):
                         yield item
-                    elif item.task_id is None and self._stop.stopped:
-                        yield _not_submitted(item, self._stop)
+                    elif (refused := self._refused(item)) is not None:
+                        yield refused
                     else:
                         pending.add(asyncio.create_task(self._one(item)))
                 if not pending:
@@ -345,55 +421,51 @@ class AsyncManyRun:
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _create(self, item: WorkItem, slot: Any) -> str:
-        """createTask, shielded: a Ctrl-C lets a call already on the wire learn its taskId."""
-        assert item.body is not None
+    async def _one(self, item: WorkItem) -> GenerateOutcome:
+        if (refused := self._refused(item)) is not None:
+            return refused
+        async with self._client._submit_slot() as slot:
+            if (refused := self._refused(item)) is not None:
+                return refused
+            try:
+                # Shielded: a Ctrl-C lets a createTask already on the wire learn its taskId.
+                task_id = await asyncio.shield(self._submit(item, slot))
+            except LiangXinError as exc:
+                return self._submit_failure(item, exc)
+            try:
+                record = await self._await_task(item, task_id)
+            except LiangXinError as exc:
+                return self._settled(item, task_id, error=exc)
+        try:
+            paths = await self._client.save(record, self._download_to) if self._download_to else []
+        except (LiangXinError, OSError) as exc:
+            return self._settled(item, task_id, record, error=exc)
+        return self._settled(item, task_id, record, paths)
+
+    async def _submit(self, item: WorkItem, slot: SubmitSlot) -> str:
+        """The item's taskId: createTask from `slot`, or the task it resumes (held as running)."""
+        if item.task_id is not None:
+            await self._client._window.accepted(grow=False)
+            slot.accepted = True
+            return item.task_id
+        body = self._submitting(item)
         self._creating += 1
         try:
             task = await self._client._queued_create(
-                item.body, slot, self._timeout, stopped=lambda: self._stop.stopped
+                body, slot, self._timeout, stopped=self._is_stopped
             )
         finally:
             self._creating -= 1
-            self._created.set()
-        if self._hooks.created:
-            self._hooks.created(item, task.task_id)
-        return task.task_id
+            self._created_event.set()
+        return self._created(item, task.task_id)
 
-    async def _one(self, item: WorkItem) -> GenerateOutcome:
-        client, hooks = self._client, self._hooks
-        if item.task_id is None and self._stop.stopped:
-            return _not_submitted(item, self._stop)
-        async with client._submit_slot() as slot:
-            task_id = item.task_id
-            if task_id is None:
-                if self._stop.stopped:
-                    return _not_submitted(item, self._stop)
-                if hooks.submitting:
-                    hooks.submitting(item)
-                try:
-                    task_id = await asyncio.shield(self._create(item, slot))
-                except LiangXinError as exc:
-                    return _submit_failure(item, exc, self._stop)
-            else:
-                await client._window.accepted(grow=False)
-                slot.accepted = True
-
-            def on_update(record: TaskRecord) -> None:
-                if hooks.updated:
-                    hooks.updated(item, record)
-
-            try:
-                if self._wait is not None:
-                    record = await self._wait(task_id, on_update)
-                else:
-                    record = await client.tasks.wait(
-                        task_id, timeout=self._timeout, on_update=on_update
-                    )
-            except LiangXinError as exc:
-                return _wait_failure(item, task_id, exc)
-        try:
-            paths = await client.save(record, self._download_to) if self._download_to else []
-        except (LiangXinError, OSError) as exc:
-            return GenerateOutcome(item.index, "error", item.body, task_id, record, error=exc)
-        return GenerateOutcome(item.index, "success", item.body, task_id, record, tuple(paths))
+    async def _await_task(self, item: WorkItem, task_id: str) -> TaskRecord:
+        on_update = self._updates(item)
+        if self._wait is not None:
+            return await self._wait(task_id, on_update)
+        lead = self._lead_time(item)
+        if lead:
+            await asyncio.sleep(lead)
+        return await self._client.tasks.wait(
+            task_id, timeout=self._wait_timeout(lead), on_update=on_update
+        )

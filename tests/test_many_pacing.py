@@ -1,0 +1,116 @@
+"""How a run of many tasks is paced: the submit window's decreases, and the first poll's timing."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+
+import pytest
+
+from liangxin_client import AsyncLiangXin, GenerateOutcome, LiangXin
+from liangxin_client._limits import (
+    DECREASE,
+    DECREASE_SPACING,
+    AsyncSubmitWindow,
+    SubmitWindow,
+    Window,
+)
+from liangxin_mock import MockServer
+
+Factory = Callable[..., MockServer]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_429_to_a_submit_admitted_before_the_last_decrease_changes_nothing() -> None:
+    clock = FakeClock()
+    window = Window(clock)
+    window.held = window.accepted = 60
+    before = window.generation
+    window.rate_limited(before)  # admitted by the open window: the first decrease
+    assert window.limit == int(60 * DECREASE)
+    clock.now += 10 * DECREASE_SPACING
+    window.accepted = 30
+    window.rate_limited(before)  # a late answer to the same burst
+    assert window.limit == int(60 * DECREASE)
+    window.rate_limited(window.generation)  # admitted by the window now in force
+    assert window.limit == int(30 * DECREASE)
+
+
+def test_the_sync_window_remembers_under_which_generation_each_thread_was_admitted() -> None:
+    window = SubmitWindow()
+    window.window.held = window.window.accepted = 50
+    early = threading.Event()
+    done = threading.Event()
+
+    def admitted_early() -> None:
+        window.acquire()
+        early.set()
+        done.wait(10)
+        window.rate_limited()  # its 429 comes back after the window closed
+
+    thread = threading.Thread(target=admitted_early)
+    thread.start()
+    early.wait(10)
+    window.acquire()
+    window.rate_limited()  # closes the window: 50 running → 45
+    closed = window.window.limit
+    window.window._decreased_at -= 10 * DECREASE_SPACING
+    done.set()
+    thread.join(10)
+    assert window.window.limit == closed == int(50 * DECREASE)
+
+
+def test_the_async_window_remembers_under_which_generation_each_task_was_admitted() -> None:
+    async def main() -> tuple[float, float]:
+        window = AsyncSubmitWindow()
+        window.window.held = window.window.accepted = 50
+        closed = asyncio.Event()
+
+        async def admitted_early() -> None:
+            await window.acquire()
+            await closed.wait()
+            window.window._decreased_at -= 10 * DECREASE_SPACING
+            window.rate_limited()
+
+        early = asyncio.create_task(admitted_early())
+        await asyncio.sleep(0)
+        await window.acquire()
+        window.rate_limited()
+        limit = window.window.limit
+        closed.set()
+        await early
+        return limit, window.window.limit
+
+    first, after = asyncio.run(main())
+    assert after == first < 50
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_with_a_learned_duration_each_task_is_polled_once_when_it_should_be_done(
+    liangxin_mock_factory: Factory, mode: str
+) -> None:
+    mock = liangxin_mock_factory(task_seconds=0.3)
+    requests = [{"model": "z-image", "prompt": f"fox {i}"} for i in range(6)]
+    outcomes: list[GenerateOutcome]
+    if mode == "sync":
+        with LiangXin(mock.api_key, mock.base_url) as client:
+            client.durations.add("z-image", 0.3)
+            outcomes = list(client.generate_many(requests, concurrency=3))
+    else:
+
+        async def run() -> list[GenerateOutcome]:
+            async with AsyncLiangXin(mock.api_key, mock.base_url) as client:
+                client.durations.add("z-image", 0.3)
+                return [o async for o in client.generate_many(requests, concurrency=3)]
+
+        outcomes = asyncio.run(run())
+    assert [o.status for o in outcomes] == ["success"] * 6
+    assert mock.stats()["recordInfo"] == 6  # no poll before the task can have finished
