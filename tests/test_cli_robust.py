@@ -192,6 +192,30 @@ def test_extra_fields_and_no_validate_are_sent(
     assert "input.height" in line and "HTTP 400" in line
 
 
+@pytest.mark.parametrize(
+    "name", ["model", "input", "validate", "strict", "callback_url", "extra_input"]
+)
+@pytest.mark.parametrize("command", ["create", "generate"])
+def test_an_input_named_like_an_option_is_one_line_and_sends_nothing(
+    capsys: pytest.CaptureFixture[str], liangxin_mock: MockServer, command: str, name: str
+) -> None:
+    # These once reached tasks.create(**fields) and ended in a TypeError traceback.
+    before = len(liangxin_mock.tasks())
+    code, _, err = run(
+        capsys, *_auth(liangxin_mock), command, "-m", "z-image", "-i", f"{name}=1", "x"
+    )
+    line = one_line(err)
+    assert code == EXIT_USAGE and f"--extra {name}=" in line, line
+    assert len(liangxin_mock.tasks()) == before
+    # --extra sends it as the input field it names.
+    code, out, err = run(
+        capsys, *_auth(liangxin_mock), "create", "-m", "z-image", "--extra", f"{name}=1", "x"
+    )
+    assert code == EXIT_OK, err
+    [task] = [t for t in liangxin_mock.tasks() if t["taskId"] == out.strip()]
+    assert json.loads(task["param"])["input"] == {"prompt": "x", name: 1}
+
+
 # -- resume, hints, and the 404 of a doubled /api/v1 ----------------------------------------------
 
 

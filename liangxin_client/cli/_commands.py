@@ -71,7 +71,26 @@ def _parse_inputs(run: Run) -> dict[str, Any]:
             fields[key] = value
     if "prompt" in fields:
         raise UsageError("give the prompt as the PROMPT argument, not --input prompt=...")
+    if "model" in fields:
+        raise UsageError(
+            "give the model with --model/-m, not --input model=... "
+            "(to send an input field named 'model', use --extra model=...)"
+        )
+    if clashing := sorted(fields.keys() & _OPTION_NAMES):
+        name = clashing[0]
+        raise UsageError(
+            f"--input {name}=... names an option of the request, not an input field; "
+            f"to send an input field named {name!r}, use --extra {name}=..."
+        )
     return fields
+
+
+# Names the library's create() and a request mapping take as options rather than as input fields
+# (`tasks.create(model, prompt, *, input, callback_url, extra_input, validate, strict, **fields)`):
+# an --input of one of them would be read as that option.
+_OPTION_NAMES = frozenset(
+    {"input", "callback_url", "callBackUrl", "extra_input", "validate", "strict"}
+)
 
 
 def _task_request(run: Run) -> tuple[dict[str, Any], dict[str, Any]]:
