@@ -21,22 +21,14 @@ from liangxin_mock import MockServer
 Factory = Callable[..., MockServer]
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_429_to_a_submit_admitted_before_the_last_decrease_changes_nothing() -> None:
-    clock = FakeClock()
-    window = Window(clock)
+    now = [100.0]
+    window = Window(lambda: now[0])
     window.held = window.accepted = 60
     before = window.generation
     window.rate_limited(before)  # admitted by the open window: the first decrease
     assert window.limit == int(60 * DECREASE)
-    clock.now += 10 * DECREASE_SPACING
+    now[0] += 10 * DECREASE_SPACING
     window.accepted = 30
     window.rate_limited(before)  # a late answer to the same burst
     assert window.limit == int(60 * DECREASE)
