@@ -1,25 +1,33 @@
-"""What the sync and async clients share: configuration, request building, error mapping.
+"""The one core both clients share: configuration, request building, error mapping, and every
+request path — a call with its retries, createTask through the submit window, wait(), downloads,
+generate() — written once as a *step generator*.
 
-Only the I/O differs between `LiangXin` and `AsyncLiangXin`; everything decided about a request or
-a response lives here or in the modules this one imports.
+A step generator is sans-IO: it yields what it needs done (`Send` this request, `Stream` that
+result, `Backoff` or `Pause` so long, a `WindowOp` on the submit window) and is sent the outcome
+(or has the I/O's exception thrown into it). `LiangXin` drives the steps with httpx.Client and
+time.sleep, `AsyncLiangXin` with httpx.AsyncClient and asyncio.sleep (`_client.py`); nothing
+decided about a request or a response is written twice.
 """
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import itertools
 import os
-import random
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any, TypeVar
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Generic, NamedTuple, Self, TypedDict, TypeVar, Unpack, cast
 from urllib.parse import urlsplit
 
+import attrs
 import httpx
 import stamina
 
 import liangxin_contract
+from liangxin_client._download import PartFile, file_name
 from liangxin_client._errors import (
     AmbiguousSubmitError,
     APIConnectionError,
@@ -31,34 +39,205 @@ from liangxin_client._errors import (
     InvalidRequestError,
     LiangXinError,
     RateLimitError,
+    ResultSaveError,
 )
-from liangxin_client._inputs import request_summary
-from liangxin_client._limits import (
-    DEFAULT_MAX_IN_FLIGHT,
-    AsyncSubmitWindow,
-    SubmitWindow,
-    check_max_in_flight,
+from liangxin_client._inputs import CreateRequest, ModelInput, request_summary
+from liangxin_client._limits import DEFAULT_MAX_IN_FLIGHT, SubmitSlot, check_max_in_flight
+from liangxin_client._logging import (
+    configure_from_env,
+    drop_secret,
+    log_request,
+    log_response,
+    scrub_secrets,
+    use_secret,
 )
-from liangxin_client._logging import configure_from_env, log_request, log_response, scrub
-from liangxin_client._polling import DurationStats, ServerClock
+from liangxin_client._many import DEFAULT_MANY_CONCURRENCY, ManyRequest
+from liangxin_client._polling import DurationStats, PollSchedule, ServerClock, WaitLoop
+from liangxin_client._records import Task, TaskRecord
 from liangxin_client._redact import scrub_error
-from liangxin_client._responses import body_text, request_id
-from liangxin_client._retry import RetryPolicy, retry_decision, unsendable, was_sent
+from liangxin_client._responses import (
+    body_text,
+    parse_create_response,
+    parse_record_response,
+    request_id,
+)
+from liangxin_client._results import StrPath
+from liangxin_client._retry import (
+    RetryPolicy,
+    announce_retry,
+    backoff_wait,
+    plan_retry,
+    unsendable,
+    was_sent,
+)
+from liangxin_client._tasks import DEFAULT_WAIT_TIMEOUT, TRANSIENT, OnUpdate, task_id_of
 from liangxin_client._version import user_agent
 
 T = TypeVar("T")
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+ResultT = TypeVar("ResultT")  # what generate() gives: a result, or an awaitable of one
+PathsT = TypeVar("PathsT")  # what save() gives
+ManyT = TypeVar("ManyT")  # what generate_many() gives
+TaskT = TypeVar("TaskT")  # what _queued_create() gives
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
 #: The shortest per-request timeout a poll gets near wait()'s deadline (the last look at the task).
 MIN_POLL_TIMEOUT = 0.5
-WAIT_EXP_BASE = 2.0
-
 
 #: The contract's operations this client calls (operationId); method and path come from the
 #: contract through `liangxin_contract`, read once per process at the first client's construction.
 CREATE_TASK = "createTask"
 GET_TASK = "getTaskDetails"
+
+
+# -- steps ----------------------------------------------------------------------------------------
+
+_NO_ARGUMENTS: Mapping[str, Any] = MappingProxyType({})
+
+
+class Send(NamedTuple):
+    """Send `request` (redirects not followed) when a request slot is free; the answer: a response.
+
+    `slot_timeout`: how long to queue for the slot (None: as long as it takes).
+    """
+
+    request: httpx.Request
+    slot_timeout: float | None
+
+
+class Stream(NamedTuple):
+    """GET a result (redirects followed), streamed into `sink`; the answer: `sink.result`."""
+
+    request: httpx.Request
+    url: str
+    sink: Sink
+
+
+class Backoff(NamedTuple):
+    """Sleep between the attempts of one call (real time: `time.sleep` / `asyncio.sleep`)."""
+
+    seconds: float
+
+
+class Pause(NamedTuple):
+    """Sleep on the client's `_sleep` (wait() between polls, a rate-limited submit), or until
+    `wake` (a threading.Event or an asyncio.Event) is set."""
+
+    seconds: float
+    wake: Any = None
+
+
+class WindowOp(NamedTuple):
+    """Call `method(**kwargs)` on the submit window (awaited on the async client)."""
+
+    method: str
+    kwargs: Mapping[str, Any] = _NO_ARGUMENTS
+
+
+Step = Send | Stream | Backoff | Pause | WindowOp
+Steps = Generator[Step, Any, T]
+Body = Mapping[str, Any]
+Seconds = float | None
+Stop = Callable[[], bool] | None
+
+
+class Running(Generic[T]):
+    """A step generator being driven: `step` is what to do next while `going`; then `value`.
+
+    `answer(result)` / `fail(exc)` hand the outcome of `step` back (an exception is thrown into
+    the generator, which decides). While it runs, the client's key is scrubbed from what is
+    logged or raised (`use_secret`).
+    """
+
+    def __init__(self, steps: Steps[T], secret: str) -> None:
+        self._steps = steps
+        self._secret = secret
+        self.going = True
+        self.step: Any = None
+        self.value: Any = None
+
+    def __enter__(self) -> Self:
+        self._token = use_secret(self._secret)
+        self.answer(None)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        drop_secret(self._token)
+
+    def answer(self, result: Any) -> None:
+        try:
+            self.step = self._steps.send(result)
+        except StopIteration as done:
+            self.going, self.value = False, done.value
+
+    def fail(self, exc: BaseException) -> None:
+        try:
+            self.step = self._steps.throw(exc)
+        except StopIteration as done:
+            self.going, self.value = False, done.value
+
+
+class Edge:
+    """A block whose errors leave the client: a LiangXinError gets the key scrubbed from it and
+    names `task_id` (unless it names one already).
+
+    With `note`, any other exception after the task was created (Ctrl-C, asyncio cancellation,
+    an error raised by the caller's `on_update`) gets a note naming the task, and still
+    propagates as what it is.
+    """
+
+    __slots__ = ("note", "secret", "task_id")
+
+    def __init__(self, secret: str, task_id: str | None, note: bool) -> None:
+        self.secret, self.task_id, self.note = secret, task_id, note
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> None:
+        if exc is None:
+            return
+        task_id = self.task_id
+        if isinstance(exc, LiangXinError):
+            scrub_error(exc, self.secret)
+            if task_id and exc.task_id is None:
+                exc.task_id = task_id
+        elif self.note and task_id and not isinstance(exc, GeneratorExit):
+            exc.add_note(f"liangxin: task {task_id} was created and goes on")
+
+
+class Sink:
+    """Where a streamed result goes; `receiving(response)` gives the function each chunk goes to."""
+
+    result: Any = None
+
+    def receiving(self, response: httpx.Response) -> AbstractContextManager[Callable[[bytes], Any]]:
+        raise NotImplementedError
+
+
+class FileSink(Sink):
+    """A result saved as `<directory>/<task_id>_<index><ext>`, written whole or not at all."""
+
+    def __init__(self, directory: Path, task_id: str, index: int, url: str) -> None:
+        self.directory, self.task_id, self.index, self.url = directory, task_id, index, url
+
+    @contextmanager
+    def receiving(self, response: httpx.Response) -> Iterator[Callable[[bytes], Any]]:
+        name = file_name(self.task_id, self.index, self.url, response.headers.get("content-type"))
+        with PartFile(self.directory, name) as part:
+            yield part.write
+            self.result = part.commit()
+
+
+class MemorySink(Sink):
+    """A result read into memory."""
+
+    @contextmanager
+    def receiving(self, response: httpx.Response) -> Iterator[Callable[[bytes], Any]]:
+        chunks: list[bytes] = []
+        yield chunks.append
+        self.result = b"".join(chunks)
 
 
 _HOW_TO_CHECK = (
@@ -68,11 +247,15 @@ _HOW_TO_CHECK = (
 )
 
 
-class _Unset:
-    """Marks an option not given to with_options()."""
+class ClientOptions(TypedDict, total=False):
+    """What `with_options()` may change."""
 
-
-UNSET: Any = _Unset()
+    api_key: str | None
+    base_url: str | None
+    timeout: float | httpx.Timeout
+    max_retries: int
+    default_headers: Mapping[str, str] | None
+    strict: bool
 
 
 def _resolve(value: str | None, env: str, what: str, hint: str) -> str:
@@ -134,20 +317,29 @@ def _check_api_key(key: str) -> str:
     return key
 
 
-class BaseClient:
-    """Configuration and pure request/response logic shared by both clients."""
+class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
+    """Configuration, the pure request/response logic, the step generators and the public surface
+    both clients share; a subclass supplies the I/O (`_io`, `_drive`, `_many_run`)."""
 
-    _clock: Callable[[], float]  # monotonic seconds; set by the subclasses (tests replace it)
-    _window: SubmitWindow | AsyncSubmitWindow  # the createTask window; set by the subclasses
+    _http: HttpT
+    _sleep: Callable[[float], Any]
+    _window: Any  # SubmitWindow or AsyncSubmitWindow: the createTask window
+    _slots: Any  # a semaphore bounding the requests in flight
+    #: The class generate() returns (GenerationResult / AsyncGenerationResult).
+    _result_class: Callable[..., Any]
+    #: The I/O: the httpx client class, sleep, the semaphore, the submit window and tasks classes.
+    _io: tuple[Any, ...]
+    tasks: Any  # Tasks or AsyncTasks
 
     def __init__(
         self,
-        api_key: str | None,
-        base_url: str | None,
+        api_key: str | None = None,
+        base_url: str | None = None,
         *,
-        timeout: float | httpx.Timeout,
-        max_retries: int,
-        default_headers: Mapping[str, str] | None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: HttpT | None = None,
         strict: bool = False,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     ) -> None:
@@ -186,35 +378,106 @@ class BaseClient:
         self._server_clock = ServerClock()
         self._create_op = liangxin_contract.operation(CREATE_TASK)
         self._record_op = liangxin_contract.operation(GET_TASK)
+        self._owns_http = http_client is None
+        http_class, self._sleep, semaphore, window_class, tasks_class = self._io
+        if http_client is None:
+            http_client = http_class(timeout=self.timeout, limits=self._http_limits())
+        self._http = http_client
+        self._slots = semaphore(self.max_in_flight)
+        self._window = window_class()
+        self.tasks = tasks_class(self)
 
-    def _http_limits(self) -> httpx.Limits:
-        """The pool of a client this client makes: one connection per request in flight."""
-        return httpx.Limits(
-            max_connections=self.max_in_flight, max_keepalive_connections=self.max_in_flight
+    # -- what a subclass supplies --------------------------------------------------------------
+
+    def _drive(self, steps: Steps[T]) -> Any:
+        """Run `steps`: their value (sync), or an awaitable of it (async)."""
+        raise NotImplementedError
+
+    def _many_run(
+        self, requests: Iterable[ManyRequest], validate: bool, strict: bool, **options: Any
+    ) -> ManyT:
+        raise NotImplementedError
+
+    # -- the public surface, written once -----------------------------------------------------
+
+    def generate(
+        self,
+        model: str | None = None,
+        prompt: str | None = None,
+        *,
+        validate: bool = True,
+        input: ModelInput | None = None,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        download_to: StrPath | None = None,
+        on_update: OnUpdate | None = None,
+        callback_url: str | None = None,
+        extra_input: Mapping[str, Any] | None = None,
+        strict: bool | None = None,
+        **fields: Any,
+    ) -> ResultT:
+        """Create a task, wait for it (`timeout` seconds), and optionally save the results.
+
+        Input arguments are those of `tasks.create`; `download_to` saves the files at once
+        (result URLs expire about 24 h after completion). Awaited on the async client.
+        """
+        request = CreateRequest(
+            model, prompt, input, fields, callback_url, extra_input, validate, strict
+        )
+        return cast(
+            ResultT, self._drive(self._generate_steps(request, timeout, on_update, download_to))
         )
 
-    def _slot_timeout(self, deadline: float | None) -> float | None:
-        """How long a request may queue for a free slot: as long as it takes, or until `deadline`."""
-        return None if deadline is None else max(MIN_POLL_TIMEOUT, deadline - self._clock())
+    def generate_many(
+        self,
+        requests: Iterable[ManyRequest],
+        *,
+        concurrency: int = DEFAULT_MANY_CONCURRENCY,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        download_to: StrPath | None = None,
+        validate: bool = True,
+        strict: bool | None = None,
+    ) -> ManyT:
+        """Generate many images; iterate the result (`async for` on the async client) for one
+        `GenerateOutcome` per request.
 
-    def _no_slot(self) -> APITimeoutError:
-        return APITimeoutError(
-            f"no free connection before the deadline ({self.max_in_flight} requests in flight, "
-            "max_in_flight); nothing was sent"
+        `requests` (read lazily) are typed inputs or mappings (`{"model", "prompt", fields...}`
+        or a createTask body). Up to `concurrency` tasks are in flight (worker threads on the
+        sync client), fewer when the service answers 429. Outcomes come as tasks
+        finish, each with its `index`; one failure never stops the rest; a 403 on a createTask
+        stops new submissions (the rest are `not_submitted`) while the tasks already accepted
+        finish. `timeout` is each task's wait; `download_to` saves each result as it finishes.
+        """
+        strict = self.strict if strict is None else strict
+        return self._many_run(
+            requests,
+            validate,
+            strict,
+            concurrency=concurrency,
+            timeout=timeout,
+            download_to=download_to,
         )
 
-    def _rate_limit_wait(self, exc: RateLimitError, attempt: int) -> float:
-        """How long a rate-limited submit waits before it queues again (Retry-After, or backoff)."""
-        if exc.retry_after is not None:
-            return min(exc.retry_after, self.retry_policy.retry_after_cap)
-        return self._backoff(attempt)
+    def save(self, record: TaskRecord, directory: StrPath) -> PathsT:
+        """Download every result of a finished task into `directory`; return the file paths.
 
-    def _share_learning(self, copy: BaseClient) -> None:
-        """Let a with_options() copy share what this client learned about task durations."""
+        A file that cannot be written raises `ResultSaveError` (an OSError) naming the task.
+        Awaited on the async client.
+        """
+        return cast(PathsT, self._drive(self._save_steps(record, directory)))
+
+    def with_options(self, **changes: Unpack[ClientOptions]) -> Self:
+        """A copy with some settings changed (`api_key`, `base_url`, `timeout`, `max_retries`,
+        `default_headers`, `strict`), sharing the pool, its limits and `durations`."""
+        unknown = set(changes) - set(ClientOptions.__annotations__)
+        if unknown:
+            raise TypeError(f"with_options() got unexpected keyword arguments: {sorted(unknown)}")
+        copy = type(self)(**self._options(**changes), http_client=self._http)
         copy.max_in_flight = self.max_in_flight
         copy.durations = self.durations
         if copy.base_url == self.base_url:  # another server keeps a clock of its own
             copy._server_clock = self._server_clock
+        copy._slots, copy._window = self._slots, self._window
+        return copy
 
     def __repr__(self) -> str:
         return (
@@ -223,7 +486,7 @@ class BaseClient:
         )
 
     def _options(self, **changes: Any) -> dict[str, Any]:
-        """Current settings overlaid with the given (non-UNSET) changes, for with_options()."""
+        """Current settings overlaid with the given changes, for with_options()."""
         options: dict[str, Any] = {
             "api_key": self._api_key,
             "base_url": self.base_url,
@@ -232,14 +495,40 @@ class BaseClient:
             "default_headers": self.default_headers,
             "strict": self.strict,
         }
-        options.update({k: v for k, v in changes.items() if v is not UNSET})
+        options.update(changes)
         return options
+
+    def _http_limits(self) -> httpx.Limits:
+        """The pool of a client this client makes: one connection per request in flight."""
+        return httpx.Limits(
+            max_connections=self.max_in_flight, max_keepalive_connections=self.max_in_flight
+        )
+
+    # -- what Tasks / AsyncTasks call (the TaskPort protocol of _tasks.py) -----------------------
+
+    def _create_task(self, request: CreateRequest) -> Any:
+        return self._drive(self._create_steps(request))
+
+    def _get_task(self, task: str | Task) -> Any:
+        return self._drive(self._poll(task, None))
+
+    def _wait_task(self, *wait: Any) -> Any:
+        return self._drive(self._wait_steps(*wait))
+
+    def _queued_create(
+        self, body: Body, slot: SubmitSlot, timeout: float | None, *, stopped: Stop = None
+    ) -> TaskT:
+        """createTask from a held slot (for `_many.py`); see `_queued_steps`."""
+        return cast(TaskT, self._drive(self._queued_steps(body, slot, timeout, stopped)))
+
+    def _read_result(self, record: TaskRecord, index: int) -> Any:
+        """Result `index` of a finished task, in memory (retried like a download)."""
+        return self._drive(self._read_steps(record, index))
 
     # -- requests ---------------------------------------------------------------------------
 
     def _build(
         self,
-        http: httpx.Client | httpx.AsyncClient,
         method: str,
         url: str,
         *,
@@ -261,7 +550,7 @@ class BaseClient:
         else:
             absolute = self.base_url + url
         try:
-            return http.build_request(
+            return self._http.build_request(
                 method,
                 absolute,
                 json=json,
@@ -271,7 +560,7 @@ class BaseClient:
             )
         except (TypeError, ValueError) as exc:  # NaN, infinity, or an object JSON cannot hold
             raise InvalidRequestError(
-                f"the request cannot be encoded as JSON ({scrub(str(exc), self._api_key)}); "
+                f"the request cannot be encoded as JSON ({scrub_secrets(str(exc))}); "
                 "nothing was sent"
             ) from None
 
@@ -292,107 +581,271 @@ class BaseClient:
             connect=cap(t.connect), read=cap(t.read), write=cap(t.write), pool=cap(t.pool)
         )
 
-    # The first attempt runs bare, outside stamina (whose setup costs ~25 µs per call, a few
-    # percent of a loopback round trip); stamina runs attempts 2..max_retries+1, its backoff
-    # shifted one step so the schedule is the same as one stamina loop over every attempt.
+    def _slot_timeout(self, deadline: float | None) -> float | None:
+        """How long a request may queue for a free slot: as long as it takes, or until `deadline`."""
+        return None if deadline is None else max(MIN_POLL_TIMEOUT, deadline - self._clock())
 
-    def _backoff(self, retry: int) -> float:
-        """The jittered wait before retry number `retry` (1-based); 0 in stamina's test mode."""
-        if stamina.is_testing():
-            return 0.0
-        policy = self.retry_policy
-        jitter = random.uniform(0, policy.wait_jitter)
-        return min(policy.wait_max, policy.wait_initial * WAIT_EXP_BASE ** (retry - 1) + jitter)
+    def _no_slot(self) -> APITimeoutError:
+        return APITimeoutError(
+            f"no free connection before the deadline ({self.max_in_flight} requests in flight, "
+            "max_in_flight); nothing was sent"
+        )
 
-    def _past(self, deadline: float | None, wait: float) -> bool:
-        """Would waiting `wait` seconds reach `deadline`? (Then do not retry: wait() decides.)"""
-        return deadline is not None and self._clock() + wait >= deadline
+    # -- the step generators ------------------------------------------------------------------
 
-    def _first_retry_wait(
-        self, exc: APIError, *, submit: bool, deadline: float | None = None
+    def _retried(
+        self, attempt: Callable[[], Steps[T]], *, submit: bool, deadline: float | None = None
+    ) -> Steps[T]:
+        """`attempt()` until it succeeds or `plan_retry` gives up; the one retry loop."""
+        entered: list[AbstractContextManager[Any]] = []
+        waited = 0.0
+        try:
+            for number in itertools.count(1):
+                try:
+                    return (yield from attempt())
+                except APIError as exc:
+                    wait = self._retry_wait(number, exc, submit, deadline)
+                    if wait is None:
+                        raise
+                    entered += announce_retry(number, wait, waited, exc)
+                waited += wait
+                yield Backoff(wait)  # outside the except: the next error does not chain this one
+        finally:
+            for hook in reversed(entered):
+                hook.__exit__(None, None, None)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _retry_wait(
+        self, attempt: int, exc: APIError, submit: bool, deadline: float | None
     ) -> float | None:
-        """Seconds to wait after a failed first attempt before the retries; None: give up."""
+        """`plan_retry`'s verdict for this client: its policy, deadline and stamina's switches."""
         policy = self.retry_policy
-        if policy.max_retries == 0 or not stamina.is_active():
-            return None
-        decision = retry_decision(exc, submit=submit, retry_after_cap=policy.retry_after_cap)
-        if decision is False:
-            return None
-        if stamina.is_testing():
-            wait = 0.0
-        elif decision is True:
-            wait = self._backoff(1)
-        else:
-            wait = float(decision)
-        return None if self._past(deadline, wait) else wait
+        if not stamina.is_active():
+            policy = attrs.evolve(policy, max_retries=0)
+        verdict = plan_retry(
+            attempt,
+            exc,
+            submit=submit,
+            time_left=None if deadline is None else deadline - self._clock(),
+            policy=policy,
+            waits=not stamina.is_testing(),
+        )
+        return verdict.wait
 
-    def _retry_context(self, *, submit: bool, deadline: float | None = None) -> Any:
-        """stamina's retry_context for the retries; iterate it with `for` or `async for`.
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[httpx.Response], T],
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        submit_body: Mapping[str, Any] | None = None,
+        deadline: float | None = None,
+    ) -> Steps[T]:
+        """One attempt of an API call: build, send, parse (for createTask: billing-safe errors)."""
+        request = self._build(
+            method, path, json=json, params=params, timeout=self._request_timeout(deadline)
+        )
+        log_request(request)
+        try:
+            response = yield Send(request, self._slot_timeout(deadline))
+            return self._handle(response, parse, submit_body)
+        except httpx.RequestError as exc:
+            raise self._transport_error(exc, submit_body) from exc
+        except (KeyboardInterrupt, asyncio.CancelledError) as exc:
+            raise self._interrupted_submit(exc, submit_body)  # noqa: B904 (the same exc)
 
-        With a `deadline` (on `_clock`), no retry is made whose wait would reach it.
+    def _create_once(self, body: Mapping[str, Any]) -> Steps[Task]:
+        """One createTask with its (billing-safe) retries."""
+        method, path = self._create_op
+
+        def attempt() -> Steps[Task]:
+            return self._exchange(method, path, parse, json=body, submit_body=body)
+
+        def parse(response: httpx.Response) -> Task:
+            return parse_create_response(response, body["model"])
+
+        with self._edge():
+            return (yield from self._retried(attempt, submit=True))
+
+    def _poll(self, task: str | Task, deadline: float | None) -> Steps[TaskRecord]:
+        """One recordInfo with its retries, bounded by `deadline`; its duration is learned."""
+        task_id = task_id_of(task)
+        method, path = self._record_op
+        params = {"taskId": task_id}
+
+        def attempt() -> Steps[TaskRecord]:
+            return self._exchange(method, path, parse, params=params, deadline=deadline)
+
+        def parse(response: httpx.Response) -> TaskRecord:
+            return parse_record_response(response, task_id)
+
+        with self._edge(task_id):
+            record = yield from self._retried(attempt, submit=False, deadline=deadline)
+        self.durations.observe(record)
+        return record
+
+    def _take_slot(self) -> Steps[SubmitSlot]:
+        """A place in the submit window."""
+        slot = SubmitSlot()
+        yield WindowOp("acquire")
+        slot.held = True
+        return slot
+
+    def _give_back(self, slot: SubmitSlot) -> Steps[None]:
+        if slot.held:
+            slot.held = False
+            yield WindowOp("release", {"accepted": slot.accepted})
+
+    def _create_steps(self, request: CreateRequest) -> Steps[Task]:
+        """`tasks.create`: one createTask (with its retries) through the submit window."""
+        body = request.body(self.strict)
+        slot = yield from self._take_slot()
+        try:
+            task = yield from self._create_once(body)
+            yield WindowOp("accepted")
+            slot.accepted = True
+            return task
+        finally:
+            yield from self._give_back(slot)
+
+    def _queued_steps(
+        self, body: Body, slot: SubmitSlot, timeout: Seconds, stopped: Stop
+    ) -> Steps[Task]:
+        """createTask from a held slot; a 429 (no task made) gives the slot back and queues again.
+
+        Rate-limited attempts go on for `timeout` seconds (None: until accepted), or until
+        `stopped()` says to submit nothing new.
         """
-        policy = self.retry_policy
-        decide: Callable[[Exception], bool | float] = functools.partial(
-            retry_decision, submit=submit, retry_after_cap=policy.retry_after_cap
-        )
-        if deadline is not None:
-            decide = self._before(deadline, decide)
-        return stamina.retry_context(
-            on=decide,
-            attempts=policy.max_retries,
-            timeout=None,
-            wait_initial=policy.wait_initial * WAIT_EXP_BASE,
-            wait_max=policy.wait_max,
-            wait_jitter=policy.wait_jitter,
-            wait_exp_base=WAIT_EXP_BASE,
-        )
+        started = self._clock()
+        for attempt in itertools.count(1):
+            try:
+                task = yield from self._create_once(body)
+            except RateLimitError as exc:
+                wait = self._rate_limit_wait(exc, attempt)
+                if timeout is not None and self._clock() + wait - started >= timeout:
+                    raise
+                if stopped is not None and stopped():  # the caller submits nothing new
+                    raise
+                yield from self._give_back(slot)
+                yield Pause(wait)
+                yield WindowOp("acquire")
+                slot.held = True
+                continue
+            yield WindowOp("accepted")
+            slot.accepted = True
+            return task
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    def _before(
-        self, deadline: float, decide: Callable[[Exception], bool | float]
-    ) -> Callable[[Exception], bool | float]:
-        """`decide`, with each backoff made explicit and any retry past `deadline` refused."""
-        retries = itertools.count(2)  # the first retry's wait is _first_retry_wait's
+    def _rate_limit_wait(self, exc: RateLimitError, attempt: int) -> float:
+        """How long a rate-limited submit waits before it queues again (Retry-After, or backoff)."""
+        if exc.retry_after is not None:
+            return min(exc.retry_after, self.retry_policy.retry_after_cap)
+        return 0.0 if stamina.is_testing() else backoff_wait(self.retry_policy, attempt)
 
-        def on(exc: Exception) -> bool | float:
-            decision = decide(exc)
-            if decision is False:
-                return False
-            wait = self._backoff(next(retries)) if decision is True else float(decision)
-            return False if self._past(deadline, wait) else wait
+    def _wait_steps(
+        self,
+        task: str | Task,
+        timeout: float | None,
+        on_update: OnUpdate | None,
+        wake: Any,
+        schedule: PollSchedule | None,
+    ) -> Steps[TaskRecord]:
+        """wait(): poll on `WaitLoop`'s schedule until the task succeeds (see `Tasks.wait`)."""
+        task_id = task_id_of(task)
+        with self._edge(task_id):
+            loop = WaitLoop(
+                task_id,
+                timeout=timeout,
+                clock=self._clock,
+                schedule=schedule or self.tasks.schedule,
+                on_update=on_update,
+                wall=self._wall,
+                durations=self.durations,
+                server_clock=self._server_clock,
+            )
+            while True:
+                error: Exception | None = None
+                loop.sending()
+                try:
+                    record = yield from self._poll(task_id, loop.deadline)
+                except TRANSIENT as exc:
+                    loop.failed_poll()
+                    error = exc
+                else:
+                    if loop.observe(record):
+                        return record
+                yield Pause(loop.next_delay(error), wake)
 
-        return on
+    def _generate_steps(
+        self,
+        request: CreateRequest,
+        timeout: float | None,
+        on_update: OnUpdate | None,
+        download_to: StrPath | None,
+    ) -> Steps[Any]:
+        body = request.body(self.strict)
+        slot = yield from self._take_slot()
+        try:
+            task = yield from self._queued_steps(body, slot, timeout, None)
+            with self._edge(task.task_id, note=True):  # every error from here on names the task
+                record = yield from self._wait_steps(task, timeout, on_update, None, None)
+        finally:
+            yield from self._give_back(slot)
+        paths: list[Path] = []
+        if download_to is not None:
+            with self._edge(task.task_id, note=True):
+                paths = yield from self._save_steps(record, download_to)
+        return self._result_class(record, tuple(paths), client=self)
 
-    def _retrying(
-        self, *, submit: bool, deadline: float | None = None
-    ) -> Iterator[stamina.Attempt]:
-        return iter(self._retry_context(submit=submit, deadline=deadline))
+    def _save_steps(self, record: TaskRecord, directory: StrPath) -> Steps[list[Path]]:
+        with self._edge(record.task_id):
+            try:
+                target = Path(directory)
+                target.mkdir(parents=True, exist_ok=True)
+                paths: list[Path] = []
+                for index, url in enumerate(record.result_urls):
+                    sink = FileSink(target, record.task_id, index, url)
+                    paths.append((yield from self._fetch(url, sink)))
+                return paths
+            except OSError as exc:
+                raise ResultSaveError(record.task_id, str(directory), exc) from exc
 
-    def _aretrying(
-        self, *, submit: bool, deadline: float | None = None
-    ) -> AsyncIterator[stamina.Attempt]:
-        return aiter(self._retry_context(submit=submit, deadline=deadline))
+    def _read_steps(self, record: TaskRecord, index: int) -> Steps[bytes]:
+        url = record.result_urls[index]
+        with self._edge(record.task_id):
+            content: bytes = yield from self._fetch(url, MemorySink())
+        return content
+
+    def _fetch(self, url: str, sink: Sink) -> Steps[Any]:
+        """One result URL into `sink`, retried like a read."""
+
+        def attempt() -> Steps[Any]:
+            request = self._build("GET", url)
+            log_request(request)
+            return (yield Stream(request, url, sink))
+
+        return (yield from self._retried(attempt, submit=False))
+
+    def _result_request(self, record: TaskRecord, index: int) -> tuple[httpx.Request, str]:
+        """The GET of result `index` (logged), and its URL."""
+        url = record.result_urls[index]
+        request = self._build("GET", url)
+        log_request(request)
+        return request, url
+
+    def _download_failed(self, response: httpx.Response) -> bool:
+        """Log a streamed result's answer; True when it is an error (read it, then raise)."""
+        log_response(response, streamed=True)
+        return response.status_code >= 400
 
     # -- errors -----------------------------------------------------------------------------
 
-    @contextmanager
-    def _edge(self, task_id: str | None = None, *, note: bool = False) -> Iterator[None]:
-        """Where an error leaves the client: scrub the API key from it and name its task.
-
-        With `note`, any other exception after the task was created (Ctrl-C, asyncio
-        cancellation, an error raised by the caller's `on_update`) gets a note naming the task,
-        and still propagates as what it is.
-        """
-        try:
-            yield
-        except LiangXinError as exc:
-            scrub_error(exc, self._api_key)
-            if task_id and exc.task_id is None:
-                exc.task_id = task_id
-            raise
-        except BaseException as exc:  # Ctrl-C, cancellation, an error in the caller's on_update
-            if note and task_id and not isinstance(exc, GeneratorExit):
-                exc.add_note(f"liangxin: task {task_id} was created and goes on")
-            raise
+    def _edge(self, task_id: str | None = None, *, note: bool = False) -> Edge:
+        """Where an error leaves the client: scrub the API key from it and name its task (see
+        `Edge`)."""
+        return Edge(self._api_key, task_id, note)
 
     def _interrupted_submit(
         self, exc: BaseException, submit_body: Mapping[str, Any] | None
@@ -419,13 +872,13 @@ class BaseClient:
     ) -> APIError:
         """The APIError for an exchange that produced no usable response.
 
-        The transport's text goes through `scrub`: h11 quotes the header it refuses.
+        The transport's text is scrubbed: h11 quotes the header it refuses.
         """
         try:
             request: httpx.Request | None = exc.request
         except RuntimeError:
             request = None
-        detail = f"{type(exc).__name__}: {scrub(str(exc), self._api_key)}"
+        detail = f"{type(exc).__name__}: {scrub_secrets(str(exc))}"
         if unsendable(exc):
             created = "; no task was created" if submit_body is not None else ""
             return APIConnectionError(
@@ -474,7 +927,7 @@ class BaseClient:
         submit_body: Mapping[str, Any] | None,
     ) -> T:
         """Log the response and parse it; for createTask, turn doubtful errors into ambiguity."""
-        log_response(response, self._api_key)
+        log_response(response)
         if 300 <= response.status_code < 400:
             raise self._redirect_error(response)
         try:
@@ -502,9 +955,9 @@ class BaseClient:
             target = str(response.request.url.join(location).copy_with(query=None, fragment=None))
             sent = str(response.request.url.copy_with(query=None, fragment=None))
             path = sent[len(self.base_url) :] if sent.startswith(self.base_url) else ""
-            where = f"to {scrub(location, self._api_key)}"
+            where = f"to {location}"
             if path and target.endswith(path) and len(target) > len(path):
-                hint = f"set base_url to {scrub(target[: -len(path)], self._api_key)}"
+                hint = f"set base_url to {target[: -len(path)]}"
             else:
                 hint = "set base_url to the service's final address"
         return APIStatusError(
@@ -512,11 +965,5 @@ class BaseClient:
             "(redirects are not followed)",
             response=response,
             request_id=request_id(response),
-            body=body_text(response, self._api_key),
+            body=body_text(response),
         )
-
-    def _log_request(self, request: httpx.Request) -> None:
-        log_request(request, self._api_key)
-
-    def _log_response(self, response: httpx.Response, *, streamed: bool = False) -> None:
-        log_response(response, self._api_key, streamed=streamed)

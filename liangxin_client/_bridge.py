@@ -9,62 +9,32 @@ the facade can be tolerant where the generated parsers are strict; the generated
 `api/` functions are not used at run time.
 """
 
-from liangxin_client._generated.models import (
-    CallbackPayload,
-    CreateTaskResponse,
-    Flux2ProInput,
-    FluxAspectRatio,
-    Gemini25FlashImagePreviewInput,
-    Imagen4FastInput,
-    Imagen4UltraInput,
-    ImagenAspectRatio,
-    ImagenLanguage,
-    ImagenOutputFormat,
-    ImagenPersonGeneration,
-    ImagenSafetySettings,
-    KlingV3ProInput,
-    ModelName,
-    NanoBananaKnownAspectRatio,
-    NanoBananaOutputFormat,
-    NanoBananaProFlashInput,
-    NanoBananaProInput,
-    NanoBananaResolution,
-    RecordInfoResponse,
-    SeedreamAspectRatio,
-    SeedreamV5LiteEditInput,
-    SeedreamV5LiteInput,
-    SeedreamV45EditInput,
-    SeedreamV45Input,
-    ZImageImageSize,
-    ZImageInput,
-)
+from liangxin_client._generated import models as _models
 
-__all__ = [
-    "CallbackPayload",
-    "CreateTaskResponse",
-    "Flux2ProInput",
-    "FluxAspectRatio",
-    "Gemini25FlashImagePreviewInput",
-    "Imagen4FastInput",
-    "Imagen4UltraInput",
-    "ImagenAspectRatio",
-    "ImagenLanguage",
-    "ImagenOutputFormat",
-    "ImagenPersonGeneration",
-    "ImagenSafetySettings",
-    "KlingV3ProInput",
-    "ModelName",
-    "NanoBananaKnownAspectRatio",
-    "NanoBananaOutputFormat",
-    "NanoBananaProFlashInput",
-    "NanoBananaProInput",
-    "NanoBananaResolution",
-    "RecordInfoResponse",
-    "SeedreamAspectRatio",
-    "SeedreamV5LiteEditInput",
-    "SeedreamV5LiteInput",
-    "SeedreamV45EditInput",
-    "SeedreamV45Input",
-    "ZImageImageSize",
-    "ZImageInput",
-]
+CallbackPayload = _models.CallbackPayload
+CreateTaskResponse = _models.CreateTaskResponse
+Flux2ProInput = _models.Flux2ProInput
+FluxAspectRatio = _models.FluxAspectRatio
+Gemini25FlashImagePreviewInput = _models.Gemini25FlashImagePreviewInput
+Imagen4FastInput = _models.Imagen4FastInput
+Imagen4UltraInput = _models.Imagen4UltraInput
+ImagenAspectRatio = _models.ImagenAspectRatio
+ImagenLanguage = _models.ImagenLanguage
+ImagenOutputFormat = _models.ImagenOutputFormat
+ImagenPersonGeneration = _models.ImagenPersonGeneration
+ImagenSafetySettings = _models.ImagenSafetySettings
+KlingV3ProInput = _models.KlingV3ProInput
+ModelName = _models.ModelName
+NanoBananaKnownAspectRatio = _models.NanoBananaKnownAspectRatio
+NanoBananaOutputFormat = _models.NanoBananaOutputFormat
+NanoBananaProFlashInput = _models.NanoBananaProFlashInput
+NanoBananaProInput = _models.NanoBananaProInput
+NanoBananaResolution = _models.NanoBananaResolution
+RecordInfoResponse = _models.RecordInfoResponse
+SeedreamAspectRatio = _models.SeedreamAspectRatio
+SeedreamV5LiteEditInput = _models.SeedreamV5LiteEditInput
+SeedreamV5LiteInput = _models.SeedreamV5LiteInput
+SeedreamV45EditInput = _models.SeedreamV45EditInput
+SeedreamV45Input = _models.SeedreamV45Input
+ZImageImageSize = _models.ZImageImageSize
+ZImageInput = _models.ZImageInput

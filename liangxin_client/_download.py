@@ -6,7 +6,6 @@ import mimetypes
 import os
 import tempfile
 from pathlib import Path, PurePosixPath
-from types import TracebackType
 from urllib.parse import urlsplit
 
 import httpx
@@ -29,7 +28,7 @@ def file_name(task_id: str, index: int, url: str, content_type: str | None) -> s
     return f"{safe_id}_{index}{suffix}"
 
 
-def download_error(response: httpx.Response, url: str, secret: str | None) -> APIStatusError:
+def download_error(response: httpx.Response, url: str) -> APIStatusError:
     """The error for a failed download; 403/404/410 explain that results expire."""
     if response.status_code in EXPIRED_STATUSES:
         return ResultExpiredError(
@@ -38,9 +37,9 @@ def download_error(response: httpx.Response, url: str, secret: str | None) -> AP
             f"(generate(..., download_to=DIR) saves them right away). URL: {url}",
             response=response,
             request_id=request_id(response),
-            body=body_text(response, secret),
+            body=body_text(response),
         )
-    return status_error(response, secret)
+    return status_error(response)
 
 
 def _umask() -> int:
@@ -77,12 +76,7 @@ class PartFile:
     def __enter__(self) -> PartFile:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         if exc_type is not None:
             self._file.close()
             self._tmp.unlink(missing_ok=True)

@@ -95,7 +95,7 @@ def durations_key(run: Run) -> str:
 
 
 @contextmanager
-def remembered_durations(client: BaseClient, key: str) -> Iterator[None]:
+def remembered_durations(client: BaseClient[Any, Any, Any, Any, Any], key: str) -> Iterator[None]:
     """Load the saved durations into `client` now; save what it learned at the end."""
     load_durations(client.durations, key)
     try:

@@ -30,7 +30,7 @@ LiangXinError
 Every error carries `.task_id`: the task it concerns, or None when no task is known (so an error
 raised after a createTask always names the task that was created). No error object holds the API
 key: requests and responses on errors are copies with credential headers replaced by `***`, and
-the client scrubs the key from any value the service echoed back (see `_redact.py`).
+the keys are scrubbed from any value the service echoed back (see `_redact.py`).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from liangxin_client._logging import scrub_secrets
 from liangxin_client._redact import safe_request, safe_response
 
 if TYPE_CHECKING:
@@ -84,13 +85,14 @@ class APIError(LiangXinError):
         body: str | None = None,
         request: httpx.Request | None = None,
     ) -> None:
+        message = scrub_secrets(message)
         super().__init__(message)
         self.message = message
         self.code = code
         self.type = type
         self.status_code = status_code
         self.request_id = request_id
-        self.body = body
+        self.body = None if body is None else scrub_secrets(body)
         #: What was sent, with credential headers replaced by `***`.
         self.request = safe_request(request)
 

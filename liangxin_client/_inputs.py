@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
+import attrs
+
 import liangxin_contract
 from liangxin_client._bridge import (
     Flux2ProInput,
@@ -162,6 +164,33 @@ def build_create_body(
     if validate:
         _check(body, deliberate | frozenset(extra_input or ()), strict)
     return body
+
+
+@attrs.frozen
+class CreateRequest:
+    """The arguments of `tasks.create` / `generate`, turned into a body when the call runs."""
+
+    model: str | None
+    prompt: str | None
+    typed: ModelInput | None
+    fields: Mapping[str, Any]
+    callback_url: str | None
+    extra_input: Mapping[str, Any] | None
+    validate: bool
+    strict: bool | None
+
+    def body(self, default_strict: bool) -> dict[str, Any]:
+        """The checked createTask body; `strict` None means the client's (`default_strict`)."""
+        return build_create_body(
+            self.model,
+            self.prompt,
+            typed=self.typed,
+            fields=self.fields,
+            callback_url=self.callback_url,
+            extra_input=self.extra_input,
+            validate=self.validate,
+            strict=default_strict if self.strict is None else self.strict,
+        )
 
 
 def request_summary(body: Mapping[str, Any]) -> dict[str, Any]:

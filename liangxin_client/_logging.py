@@ -1,14 +1,25 @@
-"""The `liangxin_client` logger, `LIANGXIN_LOG`, and secret redaction."""
+"""The `liangxin_client` logger, `LIANGXIN_LOG`, and secret redaction.
+
+Secrets are scrubbed once, where log records are made: `RedactingFilter` (installed on the
+library's logger, as openai-python's `SensitiveHeadersFilter`) replaces credential headers in a
+record's arguments by `***`, and the API key of the client at work (`use_secret`, set while a
+client runs a call) wherever it appears in the formatted message — a server may echo a key back.
+Errors made during a call scrub the same key (`scrub_secrets`).
+"""
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar, Token
 
 import httpx
 
 logger = logging.getLogger("liangxin_client")
+
+#: The API key of the client whose call runs in this thread or task (None: none).
+_SECRET: ContextVar[str | None] = ContextVar("liangxin_client_secret", default=None)
 
 REDACTED = "***"
 _SECRET_HEADERS = frozenset(
@@ -48,31 +59,69 @@ def scrub(text: str, secret: str | None) -> str:
     return text
 
 
+def use_secret(secret: str | None) -> Token[str | None]:
+    """Scrub `secret` from log records and errors made in this context until `drop_secret`."""
+    return _SECRET.set(secret)
+
+
+def drop_secret(token: Token[str | None]) -> None:
+    _SECRET.reset(token)
+
+
+def scrub_secrets(text: str) -> str:
+    """`text` with the secret in use (see `use_secret`) replaced by `***`."""
+    return scrub(text, _SECRET.get())
+
+
+class RedactingFilter(logging.Filter):
+    """Credential headers → `***` in a record's arguments; remembered secrets out of its text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(_redacted(arg) for arg in record.args)
+        message = record.getMessage()
+        clean = scrub_secrets(message)
+        if clean != message or record.args:
+            record.msg, record.args = clean, ()
+        return True
+
+
+def _redacted(arg: object) -> object:
+    if isinstance(arg, httpx.Headers):
+        return redact_headers(arg.multi_items())
+    if isinstance(arg, Mapping):
+        return redact_headers((str(k), str(v)) for k, v in arg.items())
+    return arg
+
+
+logger.addFilter(RedactingFilter())
+
+
 def _body_text(content: bytes) -> str:
     text = content[:_LOG_BODY_LIMIT].decode("utf-8", "replace")
     return text + ("…" if len(content) > _LOG_BODY_LIMIT else "")
 
 
-def log_request(request: httpx.Request, secret: str | None) -> None:
+def log_request(request: httpx.Request) -> None:
     if logger.isEnabledFor(logging.DEBUG):
         body = _body_text(request.content) if request.method != "GET" else ""
-        logger.debug(
-            "request: %s %s headers=%s body=%s",
-            request.method,
-            scrub(str(request.url), secret),
-            redact_headers(request.headers.multi_items(), secret),
-            scrub(body, secret),
-        )
+        logger.debug("request: %s %s headers=%s body=%s", *_shown(request, request.headers, body))
 
 
-def log_response(response: httpx.Response, secret: str | None, *, streamed: bool = False) -> None:
+def log_response(response: httpx.Response, *, streamed: bool = False) -> None:
     if logger.isEnabledFor(logging.DEBUG):
-        body = "<streamed>" if streamed else _body_text(response.content)
+        text = "<streamed>" if streamed else _body_text(response.content)
+        method, url, headers, body = _shown(response.request, response.headers, text)
         logger.debug(
             "response: %s %s -> %s headers=%s body=%s",
-            response.request.method,
-            scrub(str(response.request.url), secret),
+            method,
+            url,
             response.status_code,
-            redact_headers(response.headers.multi_items(), secret),
-            scrub(body, secret),
+            headers,
+            body,
         )
+
+
+def _shown(request: httpx.Request, headers: httpx.Headers, body: str) -> tuple[object, ...]:
+    """What a debug line shows of an exchange (RedactingFilter redacts it)."""
+    return request.method, request.url, headers, body

@@ -265,12 +265,8 @@ class WaitLoop:
         self.polls = 0
         self.last: TaskRecord | None = None
         self.born: float | None = None  # the task's creation on `clock`, once a record told us
-        self._clock = clock
-        self._on_update = on_update
-        self._rand = rand
-        self._wall = wall
-        self._durations = durations
-        self._server_clock = server_clock
+        self._clock, self._wall, self._server_clock = clock, wall, server_clock
+        self._on_update, self._rand, self._durations = on_update, rand, durations
         self._started = clock()
         self._sent: float | None = None
         self._last_sent: float | None = None

@@ -17,7 +17,6 @@ from typing import Any
 import httpx
 
 from liangxin_client._errors import APIError, APIStatusError, RateLimitError, status_error_class
-from liangxin_client._logging import scrub
 from liangxin_client._records import Task, TaskRecord, record_from_data
 
 BODY_LIMIT = 2000
@@ -52,12 +51,12 @@ def request_id(response: httpx.Response) -> str | None:
     return None
 
 
-def body_text(response: httpx.Response, secret: str | None) -> str:
-    """The response text, truncated to `BODY_LIMIT` characters, with the secret scrubbed."""
+def body_text(response: httpx.Response) -> str:
+    """The response text, truncated to `BODY_LIMIT` characters (errors scrub the keys from it)."""
     text = response.content[: BODY_LIMIT * 4].decode(response.encoding or "utf-8", "replace")
     if len(text) > BODY_LIMIT:
         text = text[:BODY_LIMIT] + "…[truncated]"
-    return scrub(text, secret)
+    return text
 
 
 def _as_code(value: Any) -> int | None:
@@ -101,7 +100,7 @@ def _decode(response: httpx.Response) -> Any:
 
 
 def status_error(
-    response: httpx.Response, secret: str | None, payload: Any = None, *, decoded: bool = False
+    response: httpx.Response, payload: Any = None, *, decoded: bool = False
 ) -> APIStatusError:
     """The APIStatusError for an error response (status ≥ 400, or an error envelope on 200)."""
     if not decoded:
@@ -121,61 +120,61 @@ def status_error(
         "code": code,
         "type": err_type,
         "request_id": request_id(response),
-        "body": body_text(response, secret),
+        "body": body_text(response),
     }
     if cls is RateLimitError:
         kwargs["retry_after"] = parse_retry_after(response.headers.get("retry-after"))
-    return cls(scrub(message, secret), **kwargs)
+    return cls(message, **kwargs)
 
 
-def success_payload(response: httpx.Response, secret: str | None, what: str) -> dict[str, Any]:
+def success_payload(response: httpx.Response, what: str) -> dict[str, Any]:
     """The JSON object of a successful call, or raise the matching APIError.
 
     A non-JSON or non-object 2xx body is an `APIError` carrying the raw body.
     """
     if response.status_code >= 400:
-        raise status_error(response, secret)
+        raise status_error(response)
     payload = _decode(response)
     if not isinstance(payload, dict):
         raise APIError(
             f"{what}: the response body is not a JSON object",
             status_code=response.status_code,
             request_id=request_id(response),
-            body=body_text(response, secret),
+            body=body_text(response),
             request=response.request,
         )
     layer, _, code, _ = _envelope(payload)
     if layer == "platform" or (layer == "task" and _as_code(code) != 200):
-        raise status_error(response, secret, payload, decoded=True)
+        raise status_error(response, payload, decoded=True)
     return payload
 
 
-def malformed(response: httpx.Response, secret: str | None, message: str) -> APIError:
+def malformed(response: httpx.Response, message: str) -> APIError:
     """An APIError for a 2xx body that does not have the documented shape."""
     return APIError(
         message,
         status_code=response.status_code,
         request_id=request_id(response),
-        body=body_text(response, secret),
+        body=body_text(response),
         request=response.request,
     )
 
 
-def parse_record_response(response: httpx.Response, secret: str | None, task_id: str) -> TaskRecord:
+def parse_record_response(response: httpx.Response, task_id: str) -> TaskRecord:
     """recordInfo's response → TaskRecord, or the matching APIError."""
-    payload = success_payload(response, secret, "recordInfo")
+    payload = success_payload(response, "recordInfo")
     data = payload.get("data")
     if not isinstance(data, dict):
-        raise malformed(response, secret, "recordInfo: the response has no `data` object")
+        raise malformed(response, "recordInfo: the response has no `data` object")
     try:
         return record_from_data(data, task_id)
     except (KeyError, TypeError, ValueError) as exc:
-        raise malformed(response, secret, f"recordInfo: unreadable task record ({exc})") from exc
+        raise malformed(response, f"recordInfo: unreadable task record ({exc})") from exc
 
 
-def parse_create_response(response: httpx.Response, secret: str | None, model: str) -> Task:
+def parse_create_response(response: httpx.Response, model: str) -> Task:
     """createTask's response → Task, or the matching APIError."""
-    payload = success_payload(response, secret, "createTask")
+    payload = success_payload(response, "createTask")
     data = payload.get("data")
     task_id = data.get("taskId") if isinstance(data, dict) else None
     if isinstance(task_id, str) and task_id:
@@ -186,7 +185,7 @@ def parse_create_response(response: httpx.Response, secret: str | None, model: s
         problem = f"has no `data.taskId` (data: {_shown(data)})"
     else:  # keep what was sent: it may well be the id of a task that now exists
         problem = f"has `data.taskId` = {_shown(task_id)}, not a non-empty string"
-    raise malformed(response, secret, scrub(f"createTask: the response {problem}", secret))
+    raise malformed(response, f"createTask: the response {problem}")
 
 
 def _shown(value: Any, limit: int = 300) -> str:

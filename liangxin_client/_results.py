@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 import attrs
 
@@ -14,23 +14,21 @@ from liangxin_client._records import TaskRecord
 
 StrPath = str | os.PathLike[str]
 
-
-class ResultClient(Protocol):
-    def save(self, record: TaskRecord, directory: StrPath) -> list[Path]: ...
-    def _read_result(self, record: TaskRecord, index: int) -> bytes: ...
-    def _iter_result(self, record: TaskRecord, index: int, chunk_size: int) -> Iterator[bytes]: ...
+PathsT = TypeVar("PathsT")
+BytesT = TypeVar("BytesT")
+ChunksT = TypeVar("ChunksT")
 
 
-class AsyncResultClient(Protocol):
-    def save(self, record: TaskRecord, directory: StrPath) -> Awaitable[list[Path]]: ...
-    def _read_result(self, record: TaskRecord, index: int) -> Awaitable[bytes]: ...
-    def _iter_result(
-        self, record: TaskRecord, index: int, chunk_size: int
-    ) -> AsyncIterator[bytes]: ...
+class ResultSource(Protocol):
+    """What a result needs of its client (each call a value, or an awaitable of it)."""
+
+    def save(self, record: TaskRecord, directory: StrPath) -> Any: ...
+    def _read_result(self, record: TaskRecord, index: int) -> Any: ...
+    def _iter_result(self, record: TaskRecord, index: int, chunk_size: int) -> Any: ...
 
 
 @attrs.frozen
-class GenerationResult:
+class ResultMethods(Generic[PathsT, BytesT, ChunksT]):
     """A successful task. `paths` are the files saved by `download_to=` (empty otherwise).
 
     The results are there three ways: `save(dir)` writes files, `read(n)` returns result `n`'s
@@ -40,7 +38,7 @@ class GenerationResult:
 
     record: TaskRecord
     paths: tuple[Path, ...] = ()
-    _client: ResultClient = attrs.field(alias="client", repr=False, eq=False, kw_only=True)
+    _client: ResultSource = attrs.field(alias="client", repr=False, eq=False, kw_only=True)
 
     @property
     def task_id(self) -> str:
@@ -50,44 +48,27 @@ class GenerationResult:
     def urls(self) -> tuple[str, ...]:
         return self.record.result_urls
 
-    def save(self, directory: StrPath) -> list[Path]:
+    def save(self, directory: StrPath) -> PathsT:
         """Download every result into `directory` (created if needed); return the file paths."""
-        return self._client.save(self.record, directory)
+        return cast(PathsT, self._client.save(self.record, directory))
 
-    def read(self, index: int = 0) -> bytes:
+    def read(self, index: int = 0) -> BytesT:
         """Result `index`'s content (an image's bytes), retried like a download."""
-        return self._client._read_result(self.record, index)
+        return cast(BytesT, self._client._read_result(self.record, index))
 
-    def iter_bytes(self, index: int = 0, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    def iter_bytes(self, index: int = 0, chunk_size: int = CHUNK_SIZE) -> ChunksT:
         """Result `index`'s content in chunks of at most `chunk_size` bytes (one request)."""
-        return self._client._iter_result(self.record, index, chunk_size)
+        return cast(ChunksT, self._client._iter_result(self.record, index, chunk_size))
 
 
 @attrs.frozen
-class AsyncGenerationResult:
+class GenerationResult(ResultMethods[list[Path], bytes, Iterator[bytes]]):
+    __doc__ = ResultMethods.__doc__
+
+
+@attrs.frozen
+class AsyncGenerationResult(
+    ResultMethods[Awaitable[list[Path]], Awaitable[bytes], AsyncIterator[bytes]]
+):
     """The async client's GenerationResult: `await result.save(dir)`, `await result.read()`,
     `async for chunk in result.iter_bytes()`."""
-
-    record: TaskRecord
-    paths: tuple[Path, ...] = ()
-    _client: AsyncResultClient = attrs.field(alias="client", repr=False, eq=False, kw_only=True)
-
-    @property
-    def task_id(self) -> str:
-        return self.record.task_id
-
-    @property
-    def urls(self) -> tuple[str, ...]:
-        return self.record.result_urls
-
-    async def save(self, directory: StrPath) -> list[Path]:
-        """Download every result into `directory` (created if needed); return the file paths."""
-        return await self._client.save(self.record, directory)
-
-    async def read(self, index: int = 0) -> bytes:
-        """Result `index`'s content (an image's bytes), retried like a download."""
-        return await self._client._read_result(self.record, index)
-
-    def iter_bytes(self, index: int = 0, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
-        """Result `index`'s content in chunks of at most `chunk_size` bytes (one request)."""
-        return self._client._iter_result(self.record, index, chunk_size)

@@ -14,12 +14,11 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, MutableMapping
-from contextlib import suppress
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from contextlib import contextmanager, suppress
+from typing import Any, Protocol
 
 import liangxin_contract
-from liangxin_client._client import AsyncLiangXin, LiangXin
 from liangxin_client._errors import (
     CallbackTooLargeError,
     CallbackVerificationError,
@@ -29,7 +28,7 @@ from liangxin_client._errors import (
 )
 from liangxin_client._polling import PollSchedule
 from liangxin_client._records import TaskRecord, record_from_data
-from liangxin_client._tasks import DEFAULT_WAIT_TIMEOUT, OnUpdate
+from liangxin_client._tasks import DEFAULT_WAIT_TIMEOUT, AsyncTasks, OnUpdate, Tasks
 
 __all__ = [
     "DEFAULT_CALLBACK_BODY_TIMEOUT",
@@ -69,6 +68,20 @@ ASGIScope = MutableMapping[str, Any]
 ASGIMessage = MutableMapping[str, Any]
 ASGIReceive = Callable[[], Awaitable[ASGIMessage]]
 ASGISend = Callable[[ASGIMessage], Awaitable[None]]
+
+
+class SyncClient(Protocol):
+    """What the callback helpers need of a `LiangXin`: its `tasks`."""
+
+    @property
+    def tasks(self) -> Tasks: ...
+
+
+class AsyncClient(Protocol):
+    """What the callback helpers need of an `AsyncLiangXin`: its `tasks`."""
+
+    @property
+    def tasks(self) -> AsyncTasks: ...
 
 
 # -- parsing ------------------------------------------------------------------------------------
@@ -158,7 +171,7 @@ def _unknown_task(callback: TaskRecord, exc: NotFoundError) -> CallbackVerificat
     )
 
 
-def verify_callback(record: TaskRecord, client: LiangXin) -> TaskRecord:
+def verify_callback(record: TaskRecord, client: SyncClient) -> TaskRecord:
     """Re-read the task from recordInfo; return that record if the callback matches it.
 
     Raises `CallbackVerificationError` when taskId, model, state or result URLs differ (or the
@@ -171,7 +184,7 @@ def verify_callback(record: TaskRecord, client: LiangXin) -> TaskRecord:
     return _compare(record, actual)
 
 
-async def async_verify_callback(record: TaskRecord, client: AsyncLiangXin) -> TaskRecord:
+async def async_verify_callback(record: TaskRecord, client: AsyncClient) -> TaskRecord:
     """`verify_callback` for `AsyncLiangXin`."""
     try:
         actual = await client.tasks.get(record.task_id)
@@ -202,7 +215,7 @@ class CallbackReceiver:
     def __init__(
         self,
         *,
-        client: LiangXin | AsyncLiangXin | None = None,
+        client: SyncClient | AsyncClient | None = None,
         max_bytes: int = DEFAULT_MAX_CALLBACK_BYTES,
         on_record: Callable[[TaskRecord], object] | None = None,
         max_stored_bytes: int = DEFAULT_MAX_STORED_CALLBACK_BYTES,
@@ -342,9 +355,9 @@ class CallbackReceiver:
 
     async def _verify(self, record: TaskRecord) -> TaskRecord:
         client = self.client
-        if isinstance(client, AsyncLiangXin):
-            return await async_verify_callback(record, client)
         assert client is not None
+        if isinstance(client.tasks, AsyncTasks):
+            return await async_verify_callback(record, client)
         return await asyncio.to_thread(verify_callback, record, client)
 
 
@@ -451,7 +464,7 @@ class _Throttled:
 
 
 def wait_for_task(
-    client: LiangXin,
+    client: SyncClient,
     task_id: str,
     *,
     callbacks: CallbackReceiver,
@@ -468,30 +481,20 @@ def wait_for_task(
     cannot end the wait. Raises what `tasks.wait` raises.
     """
     waker = threading.Event()
-    throttled = _Throttled(waker.set, min_wake_interval)
-    unsubscribe = callbacks._subscribe(task_id, throttled)
-    try:
-        return client.tasks.wait(
-            task_id,
-            timeout=timeout,
-            on_update=on_update,
-            wake=waker,
-            schedule=_schedule(poll_interval),
-        )
-    finally:
-        unsubscribe()
-        throttled.cancel()
+    with _woken_by(callbacks, task_id, waker.set, min_wake_interval):
+        options = _wait_options(timeout, poll_interval, on_update)
+        return client.tasks.wait(task_id, wake=waker, **options)
 
 
 async def async_wait_for_task(
-    client: AsyncLiangXin,
+    client: AsyncClient,
     task_id: str,
     *,
     callbacks: CallbackReceiver,
-    timeout: float | None = DEFAULT_WAIT_TIMEOUT,
-    poll_interval: float = DEFAULT_CALLBACK_POLL_INTERVAL,
     on_update: OnUpdate | None = None,
+    timeout: float | None = DEFAULT_WAIT_TIMEOUT,
     min_wake_interval: float = DEFAULT_MIN_WAKE_INTERVAL,
+    poll_interval: float = DEFAULT_CALLBACK_POLL_INTERVAL,
 ) -> TaskRecord:
     """`wait_for_task` for `AsyncLiangXin` (the receiver may run on another thread or loop)."""
     loop = asyncio.get_running_loop()
@@ -501,16 +504,27 @@ async def async_wait_for_task(
         with suppress(RuntimeError):  # the waiting loop may be gone already
             loop.call_soon_threadsafe(waker.set)
 
-    throttled = _Throttled(wake, min_wake_interval)
+    with _woken_by(callbacks, task_id, wake, min_wake_interval):
+        options = _wait_options(timeout, poll_interval, on_update)
+        return await client.tasks.wait(task_id, wake=waker, **options)
+
+
+@contextmanager
+def _woken_by(
+    callbacks: CallbackReceiver, task_id: str, wake: Callable[[], None], interval: float
+) -> Iterator[None]:
+    """While the block runs, each callback for `task_id` calls `wake` (at most once per
+    `interval` seconds)."""
+    throttled = _Throttled(wake, interval)
     unsubscribe = callbacks._subscribe(task_id, throttled)
     try:
-        return await client.tasks.wait(
-            task_id,
-            timeout=timeout,
-            on_update=on_update,
-            wake=waker,
-            schedule=_schedule(poll_interval),
-        )
+        yield
     finally:
         unsubscribe()
         throttled.cancel()
+
+
+def _wait_options(
+    timeout: float | None, poll_interval: float, on_update: OnUpdate | None
+) -> dict[str, Any]:
+    return {"timeout": timeout, "on_update": on_update, "schedule": _schedule(poll_interval)}

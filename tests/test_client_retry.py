@@ -349,7 +349,7 @@ def test_dropped_create_connection_is_ambiguous_and_not_resent(
     assert stats["faults"]["requests"] == 1
 
 
-# -- the bare first attempt hands over to stamina with the same schedule -----------------------------
+# -- the first retry's wait follows the same rules as the others -----------------------------------
 
 
 def test_first_retry_wait_follows_the_same_rules() -> None:
@@ -358,10 +358,10 @@ def test_first_retry_wait_follows_the_same_rules() -> None:
     stamina.set_testing(False)  # this test reads real waits; nothing sleeps here
     with client_for(Recorder(CREATED), max_retries=2) as client:
         policy = client.retry_policy
-        assert client._first_retry_wait(_rate_limited(3.0), submit=True) == 3.0
-        backoff = client._first_retry_wait(_connection(httpx.ReadTimeout("x")), submit=False)
+        assert client._retry_wait(1, _rate_limited(3.0), True, None) == 3.0
+        backoff = client._retry_wait(1, _connection(httpx.ReadTimeout("x")), False, None)
         assert backoff is not None
         assert policy.wait_initial <= backoff <= policy.wait_initial + policy.wait_jitter
-        assert client._first_retry_wait(_connection(httpx.ReadTimeout("x")), submit=True) is None
+        assert client._retry_wait(1, _connection(httpx.ReadTimeout("x")), True, None) is None
     with client_for(Recorder(CREATED), max_retries=0) as client:
-        assert client._first_retry_wait(_rate_limited(3.0), submit=False) is None
+        assert client._retry_wait(1, _rate_limited(3.0), False, None) is None
