@@ -280,9 +280,9 @@ class _Run(Generic[ClientT, WaitT]):
         return on_update
 
     def _lead_time(self, item: WorkItem) -> float:
-        """`first_poll_delay` for an item just submitted (0 for a resumed task, or with a
-        caller's own wait)."""
-        if item.task_id is not None or item.body is None or self._wait is not None:
+        """`first_poll_delay` for an item just submitted (0 for a resumed task, with a caller's
+        own wait, or when the caller follows each state with `hooks.updated`)."""
+        if item.task_id is not None or item.body is None or self._wait or self._hooks.updated:
             return 0.0
         return first_poll_delay(self._client.durations, item.body.get("model"), self._timeout)
 

@@ -6,9 +6,10 @@ import asyncio
 import threading
 from collections.abc import Callable
 
+import httpx
 import pytest
 
-from liangxin_client import AsyncLiangXin, GenerateOutcome, LiangXin
+from liangxin_client import AsyncLiangXin, GenerateOutcome, LiangXin, TaskRecord
 from liangxin_client._limits import (
     DECREASE,
     DECREASE_SPACING,
@@ -106,3 +107,58 @@ def test_with_a_learned_duration_each_task_is_polled_once_when_it_should_be_done
         outcomes = asyncio.run(run())
     assert [o.status for o in outcomes] == ["success"] * 6
     assert mock.stats()["recordInfo"] == 6  # no poll before the task can have finished
+
+
+def test_a_429_on_a_queued_submit_gives_the_slot_back_before_anything_is_resent() -> None:
+    """generate()'s createTask is not retried in place on a 429 (holding a place in the window
+    with no task); the window's queue takes it: give the slot back, wait, queue again."""
+    from liangxin_client._base import Backoff, Pause, Send, WindowOp
+    from liangxin_client._limits import SubmitSlot
+
+    busy = {"code": 429, "msg": "busy", "data": None}
+    with LiangXin("sk-test", "https://api.liangxin.test", max_retries=2) as client:
+        slot = SubmitSlot()
+        slot.held = True
+        body = {"model": "z-image", "input": {"prompt": "a fox"}}
+        steps = client._queued_steps(body, slot, None, None)
+        send = next(steps)
+        assert isinstance(send, Send)
+        answer = httpx.Response(429, json=busy, headers={"Retry-After": "1"}, request=send.request)
+        after = steps.send(answer)
+        assert not isinstance(after, Backoff | Send)
+        assert after == WindowOp("release", {"accepted": False}) and not slot.held
+        assert steps.send(None) == Pause(1.0)
+        assert steps.send(None) == WindowOp("acquire")
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_with_a_learned_duration_generate_polls_once_unless_it_reports_each_state(
+    liangxin_mock_factory: Factory, mode: str
+) -> None:
+    mock = liangxin_mock_factory(task_seconds=0.3)
+    states: list[str] = []
+    unfollowed: list[int] = []
+
+    def on_update(record: TaskRecord) -> None:
+        states.append(record.raw_state)
+
+    if mode == "sync":
+        with LiangXin(mock.api_key, mock.base_url) as client:
+            client.durations.add("z-image", 0.3)
+            for i in range(3):
+                client.generate("z-image", f"fox {i}")
+            unfollowed.append(mock.stats()["recordInfo"])
+            client.generate("z-image", "followed", on_update=on_update)
+    else:
+
+        async def run() -> None:
+            async with AsyncLiangXin(mock.api_key, mock.base_url) as client:
+                client.durations.add("z-image", 0.3)
+                await asyncio.gather(*(client.generate("z-image", f"fox {i}") for i in range(3)))
+                unfollowed.append(mock.stats()["recordInfo"])
+                await client.generate("z-image", "followed", on_update=on_update)
+
+        asyncio.run(run())
+    assert unfollowed == [3]  # one poll each, once the task can have finished
+    assert states[0] == "waiting" and states[-1] == "success"  # followed: the first poll at once
+    assert mock.stats()["recordInfo"] - 3 >= 2
