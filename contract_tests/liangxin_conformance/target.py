@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
-from contract_tests.asgi_bridge import ASGIBridge, SessionLifespan
-from contract_tests.budget import PaidTaskBudget
+from liangxin_conformance.asgi_bridge import ASGIBridge, SessionLifespan
+from liangxin_conformance.budget import PaidTaskBudget
 
 _UNSHOWN_HEADERS = {
     "host",

@@ -6,10 +6,10 @@ positive createTask cases spend the paid-task budget.
 
 from __future__ import annotations
 
-from contract_tests import schemas
-from contract_tests.cases import run_case
-from contract_tests.plugin import session_target
-from contract_tests.schemas import AnyCase
+from liangxin_conformance import schemas
+from liangxin_conformance.cases import run_case
+from liangxin_conformance.plugin import session_target
+from liangxin_conformance.schemas import AnyCase
 
 TARGET = session_target()
 negative = schemas.load(TARGET, "negative")

@@ -1,4 +1,4 @@
-"""CI over real HTTP (`python -m contract_tests.ci_http_run`, run by `nox -s contract`).
+"""CI over real HTTP (`python -m liangxin_conformance.ci_http_run`, run by `nox -s contract`).
 
 Starts `liangxin-mock` on 127.0.0.1 (free port, fresh temp database, short tasks, a known key),
 then (a) `schemathesis run` on the contract with every phase and check and a config file that
@@ -22,11 +22,11 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
-from contract_tests.schemas import REJECTION_STATUSES
+from liangxin_conformance.schemas import REJECTION_STATUSES
 
 SCHEMATHESIS_TOML = """\
-# Written by contract_tests.ci_http_run; passed with --config-file (never read from the CWD).
-hooks = "contract_tests.st_hooks"
+# Written by liangxin_conformance.ci_http_run; passed with --config-file (never read from the CWD).
+hooks = "liangxin_conformance.st_hooks"
 
 [generation]
 database = "none"
@@ -121,7 +121,8 @@ def conformance_run(url: str, key: str, workdir: Path, out: Path) -> int:
     junit, report = out / "junit.xml", out / "report.md"
     for stale in (junit, report):
         stale.unlink(missing_ok=True)
-    cmd = [*_tool("liangxin-conformance", "contract_tests"), "--base-url", url, "--api-key", key]
+    cmd = [*_tool("liangxin-conformance", "liangxin_conformance"), "--base-url", url]
+    cmd += ["--api-key", key]
     cmd += ["--junit", str(junit), "--report", str(report), "--local-mock"]
     cmd += ["--max-paid-tasks", "100000"]  # the mock is free
     code = run(cmd, cwd=workdir, key=key)
@@ -136,7 +137,9 @@ def conformance_run(url: str, key: str, workdir: Path, out: Path) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m contract_tests.ci_http_run", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="python -m liangxin_conformance.ci_http_run", description=__doc__
+    )
     p.add_argument("--out", type=Path, help="keep the JUnit XML and report here (default: temp)")
     p.add_argument("--max-examples", type=int, default=100)
     args = p.parse_args(argv)

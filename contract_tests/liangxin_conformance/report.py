@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from contract_tests.violations import ContractError, Violation
+from liangxin_conformance.violations import ContractError, Violation
 
 REDACTED = "***"
 
@@ -24,7 +24,7 @@ def violations_from(exc: BaseException) -> Iterator[Violation]:
     """The violations an exception carries; any other error is a `suite.error`."""
     from schemathesis.core.failures import Failure, FailureGroup
 
-    from contract_tests.schemas import rule_of
+    from liangxin_conformance.schemas import rule_of
 
     if isinstance(exc, ContractError):
         yield from exc.violations
@@ -52,7 +52,7 @@ class Outcome:
 
 
 def no_guesses() -> dict[str, Any]:
-    """An empty guess log (`contract_tests.guesses.GuessLog.as_dict`)."""
+    """An empty guess log (`liangxin_conformance.guesses.GuessLog.as_dict`)."""
     return {"resting": 0, "unsent": 0, "refuted": []}
 
 

@@ -8,14 +8,14 @@ import pytest
 from hypothesis import HealthCheck, Phase, assume, settings
 from hypothesis.errors import Flaky, Unsatisfiable
 
-from contract_tests import guesses, schemas
-from contract_tests.cases import check_answer, plan
-from contract_tests.lifecycle import follow
-from contract_tests.plugin import session_target
-from contract_tests.rules import history_violations, record_violations
-from contract_tests.schemas import AnyCase
-from contract_tests.target import Target
-from contract_tests.violations import ContractError, fail_if
+from liangxin_conformance import guesses, schemas
+from liangxin_conformance.cases import check_answer, plan
+from liangxin_conformance.lifecycle import follow
+from liangxin_conformance.plugin import session_target
+from liangxin_conformance.rules import history_violations, record_violations
+from liangxin_conformance.schemas import AnyCase
+from liangxin_conformance.target import Target
+from liangxin_conformance.violations import ContractError, fail_if
 
 TARGET = session_target()
 SEEDREAM = {"model": "seedream-v4-5", "input": {"prompt": "A paper boat on a quiet lake, dawn"}}
@@ -132,7 +132,7 @@ def test_links_until_terminal() -> None:
 def test_lifecycle_from_creation(target: Target) -> None:
     """A fresh task is seen non-terminal, moves forward only, and ends in success or fail."""
     target.budget.require("lifecycle task")
-    from contract_tests.lifecycle import create
+    from liangxin_conformance.lifecycle import create
 
     client = target.client()
     response, violations = create(target, client, SEEDREAM)
@@ -147,7 +147,7 @@ def test_lifecycle_forced_failure(target: Target, code: str) -> None:
     if not target.mock_headers:
         pytest.skip("needs the mock's X-Mock-Fail header")
     target.budget.require("forced-failure task")
-    from contract_tests.lifecycle import create
+    from liangxin_conformance.lifecycle import create
 
     client = target.client()
     response, violations = create(target, client, SEEDREAM, headers={"X-Mock-Fail": code})

@@ -8,11 +8,11 @@ from typing import Any
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from contract_tests import guesses, schemas, spec
-from contract_tests.rules import record_violations
-from contract_tests.schemas import AnyCase
-from contract_tests.target import Target
-from contract_tests.violations import Violation, fail_if
+from liangxin_conformance import guesses, schemas, spec
+from liangxin_conformance.rules import record_violations
+from liangxin_conformance.schemas import AnyCase
+from liangxin_conformance.target import Target
+from liangxin_conformance.violations import Violation, fail_if
 from liangxin_contract import check_create_task
 
 

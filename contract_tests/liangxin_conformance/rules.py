@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
-from contract_tests.guesses import LOG, RESPONSE
-from contract_tests.spec import schema_errors
-from contract_tests.violations import Violation
+from liangxin_conformance.guesses import LOG, RESPONSE
+from liangxin_conformance.spec import schema_errors
+from liangxin_conformance.violations import Violation
 from liangxin_contract import task_states, terminal_states
 
 STATES = task_states()

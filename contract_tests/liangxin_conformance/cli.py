@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from contract_tests.report import load_json, no_guesses, redact
+from liangxin_conformance.report import load_json, no_guesses, redact
 
 PACKAGE = Path(__file__).resolve().parent
 #: Exit statuses (docs/conformance.md).
@@ -85,9 +85,10 @@ def pytest_command(args: argparse.Namespace, scratch: Path, junit: Path, report:
     cmd = [
         sys.executable, "-m", "pytest", str(PACKAGE),
         "-c", str(scratch / "pytest.ini"), "--rootdir", str(scratch),
+        # The suite's plugin; no conftest.py above the package (a project's own) is read.
+        "-p", "liangxin_conformance.plugin", "--confcutdir", str(PACKAGE),
         # No cache; no hypothesis statistics (base64 blobs) in the JUnit file.
         "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-q", "-rfEs", "--tb=line",
-        "--ignore", str(PACKAGE / "selftest"),
         "--junitxml", str(junit), "--conformance-report", str(report),
         "--conformance-json", str(scratch / "outcomes.json"),
     ]  # fmt: skip

@@ -15,13 +15,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from contract_tests.guesses import LOG, RESPONSE
-from contract_tests.lifecycle import create, follow
-from contract_tests.rules import TERMINAL, record_violations
-from contract_tests.spec import component_errors
-from contract_tests.target import Target
-from contract_tests.violations import Violation, fail_if
-from liangxin_mock.receiver import CallbackReceiver
+from liangxin_conformance.guesses import LOG, RESPONSE
+from liangxin_conformance.lifecycle import create, follow
+from liangxin_conformance.rules import TERMINAL, record_violations
+from liangxin_conformance.spec import component_errors
+from liangxin_conformance.target import Target
+from liangxin_conformance.violations import Violation, fail_if
+from liangxin_mock import CallbackReceiver
 
 PROMPT = "A lighthouse in fog, long exposure"
 #: The receiver's answers to the first deliveries (then 200).

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from contract_tests.guesses import ACCEPTED, LOG, describe
-from contract_tests.lifecycle import json_violations
-from contract_tests.target import Target
-from contract_tests.violations import Violation, fail_if
+from liangxin_conformance.guesses import ACCEPTED, LOG, describe
+from liangxin_conformance.lifecycle import json_violations
+from liangxin_conformance.target import Target
+from liangxin_conformance.violations import Violation, fail_if
 from liangxin_contract import check_create_task
 
 PROBES: dict[str, dict[str, Any]] = {

@@ -8,11 +8,11 @@ from typing import Any
 
 import httpx
 
-from contract_tests.guesses import LOG
-from contract_tests.rules import TERMINAL, history_violations, record_violations
-from contract_tests.spec import response_errors
-from contract_tests.target import Target
-from contract_tests.violations import Violation
+from liangxin_conformance.guesses import LOG
+from liangxin_conformance.rules import TERMINAL, history_violations, record_violations
+from liangxin_conformance.spec import response_errors
+from liangxin_conformance.target import Target
+from liangxin_conformance.violations import Violation
 
 
 @dataclass

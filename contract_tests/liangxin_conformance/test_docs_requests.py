@@ -11,17 +11,17 @@ from typing import Any
 
 import pytest
 
-from contract_tests.guesses import LOG, REFUSED
-from contract_tests.lifecycle import create, json_violations
-from contract_tests.rules import record_violations
-from contract_tests.spec import (
+from liangxin_conformance.guesses import LOG, REFUSED
+from liangxin_conformance.lifecycle import create, json_violations
+from liangxin_conformance.rules import record_violations
+from liangxin_conformance.spec import (
     documented_examples,
     operation,
     our_request_examples,
     request_examples,
 )
-from contract_tests.target import Target
-from contract_tests.violations import Violation, fail_if
+from liangxin_conformance.target import Target
+from liangxin_conformance.violations import Violation, fail_if
 
 EXAMPLES = request_examples()
 OURS = our_request_examples()

@@ -1,7 +1,7 @@
 """schemathesis hooks for the `schemathesis run` CLI (loaded by its `hooks` config key).
 
-Only `contract_tests.ci_http_run` loads this module; the pytest suite applies the same rules in
-`contract_tests.cases` (only documented facts make a failure).
+Only `liangxin_conformance.ci_http_run` loads this module; the pytest suite applies the same rules in
+`liangxin_conformance.cases` (only documented facts make a failure).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import schemathesis
 
-from contract_tests.cases import judge
+from liangxin_conformance.cases import judge
 
 
 @schemathesis.hook

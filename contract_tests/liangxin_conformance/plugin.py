@@ -1,7 +1,8 @@
 """pytest options, the session's target, test ordering and the violation report.
 
-Loaded by `contract_tests/conftest.py`, so `pytest contract_tests` and `liangxin-conformance`
-share it.
+`liangxin-conformance` loads it with `-p liangxin_conformance.plugin`; in the repository,
+`contract_tests/conftest.py` names it in `pytest_plugins`, so `pytest contract_tests` (the suite
+and its self-tests) shares it.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from contract_tests import target as targets
-from contract_tests.guesses import LOG
-from contract_tests.report import Outcome, violations_from, write_json, write_markdown
-from contract_tests.target import Target
+from liangxin_conformance import target as targets
+from liangxin_conformance.guesses import LOG
+from liangxin_conformance.report import Outcome, violations_from, write_json, write_markdown
+from liangxin_conformance.target import Target
 
 _TARGET: Target | None = None
 _OUTCOMES: dict[str, Outcome] = {}
@@ -116,7 +117,7 @@ def build_target(config: pytest.Config) -> Target:
 def session_target() -> Target:
     """The target of this pytest session (built when pytest is configured)."""
     if _TARGET is None:
-        raise RuntimeError("contract_tests.plugin is not configured")
+        raise RuntimeError("liangxin_conformance.plugin is not configured")
     return _TARGET
 
 

@@ -10,8 +10,8 @@ from schemathesis import Case
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import Failure, FailureGroup
 
-from contract_tests.target import Target
-from contract_tests.violations import ContractError, Violation
+from liangxin_conformance.target import Target
+from liangxin_conformance.violations import ContractError, Violation
 from liangxin_contract import load_spec
 from liangxin_contract.provenance import Resolver, view
 
@@ -64,7 +64,7 @@ def contract_for(target: Target) -> dict[str, Any]:
     responses are checked by schemathesis against their documented view only (the inferred
     rest is checked by `cases.guess_findings`, which logs a guess refuted, never a violation).
     Against a paid target, the examples phase replays only the docs' own request examples."""
-    from contract_tests.spec import is_ours, response_components
+    from liangxin_conformance.spec import is_ours, response_components
 
     contract = load_spec()
     resolver = Resolver(load_spec())

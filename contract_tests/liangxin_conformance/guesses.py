@@ -17,8 +17,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cache
 from typing import Any
 
-from liangxin_contract import check_create_task, model_constraints
-from liangxin_contract.validation import Verdict, model_sources
+from liangxin_contract import Verdict, check_create_task, model_constraints, model_sources
 
 #: Refutation kinds.
 ACCEPTED = "guess.accepted"  # a body that breaks only a guess was accepted

@@ -2,7 +2,7 @@
 `liangxin_mock.create_app(config)` (the mock itself is never modified).
 
 Each mutant is a factory `(MockConfig) -> ASGI app` usable as
-`pytest contract_tests --target-app contract_tests.mutants:<name>`; `MUTANTS` maps each name to the
+`pytest contract_tests --target-app selftest.mutants:<name>`; `MUTANTS` maps each name to the
 rules the suite must name when it fails on it.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 from starlette.types import ASGIApp as App
 from starlette.types import Message, Receive, Scope, Send
 
-from contract_tests.guesses import guessed_model
+from liangxin_conformance.guesses import guessed_model
 from liangxin_contract import ContractViolation, validate_create_task
 from liangxin_mock import MockConfig, create_app
 

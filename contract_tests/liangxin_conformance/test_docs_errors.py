@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from contract_tests.lifecycle import json_violations
-from contract_tests.spec import error_examples
-from contract_tests.target import Target
-from contract_tests.violations import Violation, fail_if
+from liangxin_conformance.lifecycle import json_violations
+from liangxin_conformance.spec import error_examples
+from liangxin_conformance.target import Target
+from liangxin_conformance.violations import Violation, fail_if
 
 CREATE = "/api/v1/jobs/createTask"
 RECORD = "/api/v1/jobs/recordInfo"
