@@ -1,6 +1,6 @@
 """Many images at once: N concurrent `generate()` calls on one client, against a mock subprocess.
 
-`python -m bench many [--calls N] [--task-seconds S] [--max-concurrent C]
+`python -m bench many [--calls N] [--task-seconds S] [--max-concurrent C (default 50; 0: none)]
 [--mode async|threads|many] [--warm K]` starts `liangxin-mock` (in memory) in a subprocess and
 runs N `generate()` calls at once on one `AsyncLiangXin` (asyncio.gather), on one `LiangXin` (a
 thread pool of N threads), or N requests through `AsyncLiangXin.generate_many` (`many`). `--warm
@@ -105,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench many", description=__doc__)
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--task-seconds", type=float, default=2.0)
-    parser.add_argument("--max-concurrent", type=int, default=None)
+    parser.add_argument(
+        "--max-concurrent", type=int, default=50, help="the mock's cap (0: none; default 50)"
+    )
     parser.add_argument(
         "--max-in-flight", type=int, default=None, help="the client's max_in_flight"
     )

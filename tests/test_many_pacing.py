@@ -61,6 +61,16 @@ def test_the_sync_window_remembers_under_which_generation_each_thread_was_admitt
     assert window.window.limit == closed == int(50 * DECREASE)
 
 
+def test_a_thread_that_uses_two_clients_is_judged_by_each_windows_own_generation() -> None:
+    first, second = SubmitWindow(), SubmitWindow()
+    first.window.generation = 3  # narrowed three times already; the second never
+    first.window.held = first.window.accepted = 20
+    first.acquire()  # admitted under the first window's generation 3
+    second.acquire()  # then a submit on the other client, under its generation 0
+    first.rate_limited()  # a 429 to the first window's submit: a current one
+    assert first.window.limit == int(20 * DECREASE)
+
+
 def test_the_async_window_remembers_under_which_generation_each_task_was_admitted() -> None:
     async def main() -> tuple[float, float]:
         window = AsyncSubmitWindow()
