@@ -1,5 +1,10 @@
 """`liangxin --mock`: run the embedded liangxin-mock for the length of one command.
 
+This is the only module of the client that imports `liangxin_mock`, and only inside
+`embedded_mock()`: the library never depends on the mock (which must stay an independent
+implementation of the contract), and `--mock` is the one feature that needs it — installed with
+the `mock` extra, so a missing extra is a clean usage error here, not an import error elsewhere.
+
 Every invocation starts a fresh server on a new port, so tasks live in a persistent SQLite file
 (`$LIANGXIN_MOCK_DB`, default `~/.cache/liangxin/mock.db`) under one fixed local key: `get`,
 `wait` and `download` of an earlier task keep working, and result URLs are re-read from

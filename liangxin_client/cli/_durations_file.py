@@ -14,16 +14,9 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from liangxin_client._polling import DurationStats
-
-if TYPE_CHECKING:
-    from liangxin_client._base import BaseClient
-    from liangxin_client.cli import Run
-
-#: Where the embedded mock's durations go: it gets a new port (base URL) on every run.
-MOCK_KEY = "liangxin --mock"
+from liangxin_client import DurationStats
 
 FILE_NAME = "durations.json"
 #: Base URLs kept (the most recently saved first); more are dropped.
@@ -89,16 +82,11 @@ def save_durations(stats: DurationStats, base_url: str, path: Path | None = None
                 os.unlink(tmp)
 
 
-def durations_key(run: Run) -> str:
-    """The service a CLI run talks to, as the durations file names it."""
-    return MOCK_KEY if run.args.mock else str(run.base_url)
-
-
 @contextmanager
-def remembered_durations(client: BaseClient[Any, Any, Any, Any, Any], key: str) -> Iterator[None]:
-    """Load the saved durations into `client` now; save what it learned at the end."""
-    load_durations(client.durations, key)
+def remembered_durations(stats: DurationStats, key: str) -> Iterator[None]:
+    """Load the saved durations for `key` into `stats` now; save what it learned at the end."""
+    load_durations(stats, key)
     try:
         yield
     finally:
-        save_durations(client.durations, key)
+        save_durations(stats, key)
