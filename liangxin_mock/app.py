@@ -1,10 +1,11 @@
 """The Starlette application, assembled: which path each handler answers, and the app's lifespan.
 
-This module owns only the assembly — the route table (the contract's operations and result files
-from `routes`, the `/__mock__/` endpoints from `introspection`, each behind `plumbing.route`'s
-405), the error handlers, the `MockState` one app owns, and the lifespan's background loop that
-fires callbacks on time when nobody polls. What a request means is decided in `routes` and
-`introspection`; how it is read, refused or answered in `plumbing`.
+This module owns only the assembly — the route table (the contract's operations from `routes`,
+at the method and path `liangxin_contract.operation` reads from the contract; the result files and
+the served spec from `routes`; the `/__mock__/` endpoints from `introspection`; each behind
+`plumbing.route`'s 405), the error handlers, the `MockState` one app owns, and the lifespan's
+background loop that fires callbacks on time when nobody polls. What a request means is decided in
+`routes` and `introspection`; how it is read, refused or answered in `plumbing`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from contextlib import asynccontextmanager, suppress
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.routing import Route
 
+from liangxin_contract import operation
 from liangxin_mock.config import MockConfig
 from liangxin_mock.faults import FAULT_KINDS, FaultPlan
 from liangxin_mock.introspection import (
@@ -25,12 +28,18 @@ from liangxin_mock.introspection import (
     mock_stats,
     mock_tasks,
 )
-from liangxin_mock.plumbing import MockApp, MockState, http_error, route, server_error
+from liangxin_mock.plumbing import Handler, MockApp, MockState, http_error, route, server_error
 from liangxin_mock.routes import create_task, openapi_json, openapi_yaml, record_info, result_file
 from liangxin_mock.store import Store
 
 #: How often the background loop looks for callbacks that are due, in seconds.
 TICK_SECONDS = 0.05
+
+
+def _operation_route(operation_id: str, handler: Handler) -> Route:
+    """The route of a contract operation, at the method and path the contract gives it."""
+    method, path = operation(operation_id)
+    return route(path, {method: handler})
 
 
 async def _advance(state: MockState) -> None:
@@ -64,8 +73,8 @@ def create_app(config: MockConfig) -> Starlette:
             # durable already; the connection closes with the app.
 
     routes = [
-        route("/api/v1/jobs/createTask", {"POST": create_task}),
-        route("/api/v1/jobs/recordInfo", {"GET": record_info}),
+        _operation_route("createTask", create_task),
+        _operation_route("getTaskDetails", record_info),
         route("/files/{task_id}/{token}/{name}", {"GET": result_file, "HEAD": result_file}),
         route("/openapi.json", {"GET": openapi_json}),
         route("/openapi.yaml", {"GET": openapi_yaml}),
