@@ -85,7 +85,7 @@ def tests(session: nox.Session) -> None:
 def contract(session: nox.Session) -> None:
     """Conformance: schemathesis against the mock (in-process, then over HTTP), mutants red."""
     session.run("python", "-m", "pytest", "-q", "contract_tests", *session.posargs)
-    session.run("python", "-m", "contract_tests.ci_http_run")
+    session.run("python", "-m", "liangxin_conformance.ci_http_run")
 
 
 @nox.session(python=False)

@@ -3,7 +3,9 @@
 
 The console script imports its entry point before anything can catch KeyboardInterrupt, and
 `liangxin_client` takes a few hundred milliseconds to import (httpx, rich, the generated core).
-This module imports nothing heavy itself: it imports the CLI inside `main`, under the handler.
+The CLI package, `liangxin_client.cli`, cannot be lighter: importing it imports the library. So
+this module, outside the library, imports nothing heavy itself: it imports the CLI inside `main`,
+under the handler, and only its public `main`.
 """
 
 from __future__ import annotations

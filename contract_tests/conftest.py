@@ -1,13 +1,8 @@
-"""The suite's pytest options and fixtures live in `contract_tests.plugin`."""
+"""`pytest contract_tests` in this repository: the suite's plugin, for the shipped suite
+(`liangxin_conformance/`) and its self-tests (`selftest/`).
 
-from contract_tests.plugin import *  # noqa: F403
-from contract_tests.plugin import (  # noqa: F401  (hooks pytest looks up by name)
-    pytest_addoption,
-    pytest_collection_modifyitems,
-    pytest_configure,
-    pytest_report_header,
-    pytest_runtest_makereport,
-    pytest_sessionfinish,
-    pytest_terminal_summary,
-    target,
-)
+The shipped package has no conftest of its own: `liangxin-conformance` loads the same plugin
+with `-p liangxin_conformance.plugin`.
+"""
+
+pytest_plugins = ("liangxin_conformance.plugin",)

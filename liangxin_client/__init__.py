@@ -38,6 +38,7 @@ from liangxin_client._bridge import (
     ZImageInput,
 )
 from liangxin_client._client import AsyncLiangXin, LiangXin
+from liangxin_client._environment import environment_settings
 from liangxin_client._errors import (
     AmbiguousSubmitError,
     APIConnectionError,
@@ -66,10 +67,20 @@ from liangxin_client._errors import (
     find_ambiguous_submit,
 )
 from liangxin_client._inputs import MODEL_INPUTS, ModelInput, NanoBananaAspectRatio
-from liangxin_client._many import AsyncManyRun, GenerateOutcome, ManyRun, OutcomeStatus
+from liangxin_client._many import (
+    DEFAULT_MANY_CONCURRENCY,
+    AsyncManyRun,
+    GenerateOutcome,
+    ManyHooks,
+    ManyRun,
+    OutcomeStatus,
+    WorkItem,
+    request_body,
+)
 from liangxin_client._polling import DurationStats, PollSchedule
 from liangxin_client._records import Task, TaskRecord, TaskState
 from liangxin_client._results import AsyncGenerationResult, GenerationResult
+from liangxin_client._tasks import DEFAULT_WAIT_TIMEOUT
 from liangxin_client._version import __version__
 from liangxin_client._warnings import (
     InferredConstraintWarning,
@@ -87,8 +98,10 @@ from liangxin_client.callbacks import (
 )
 
 __all__ = [
+    "DEFAULT_MANY_CONCURRENCY",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
+    "DEFAULT_WAIT_TIMEOUT",
     "MODEL_INPUTS",
     "APIConnectionError",
     "APIError",
@@ -125,6 +138,7 @@ __all__ = [
     "LiangXin",
     "LiangXinError",
     "LiangXinWarning",
+    "ManyHooks",
     "ManyRun",
     "ModelInput",
     "ModelName",
@@ -156,13 +170,16 @@ __all__ = [
     "UnknownFieldWarning",
     "UnknownModelWarning",
     "UnprocessableEntityError",
+    "WorkItem",
     "ZImageImageSize",
     "ZImageInput",
     "__version__",
     "async_verify_callback",
     "async_wait_for_task",
+    "environment_settings",
     "find_ambiguous_submit",
     "parse_callback",
+    "request_body",
     "verify_callback",
     "wait_for_task",
 ]

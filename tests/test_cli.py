@@ -374,6 +374,6 @@ def test_ctrl_c_during_start_up_is_one_line(
     def interrupted() -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("liangxin_client.cli.build_parser", interrupted)
+    monkeypatch.setattr("liangxin_client.cli._main.build_parser", interrupted)
     assert main(["models"]) == EXIT_INTERRUPTED
     assert capsys.readouterr().err == "error: interrupted\n"

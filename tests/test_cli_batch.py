@@ -23,8 +23,8 @@ import pytest
 
 from bench.bench_mock import mock_process as bench_mock_process
 from liangxin_client import DurationStats
-from liangxin_client._durations_file import load_durations, save_durations
 from liangxin_client.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, main
+from liangxin_client.cli._durations_file import load_durations, save_durations
 from liangxin_mock import MockServer
 
 Factory = Callable[..., MockServer]
@@ -321,7 +321,7 @@ def test_under_faults_no_duplicate_no_lost_task_and_ambiguous_rows_say_what_was_
 def test_liangxin_wait_starts_from_the_saved_durations(
     batch: InProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import liangxin_client.cli as cli
+    import liangxin_client.cli._commands as cli
 
     stats = DurationStats()
     for seconds in (4.0, 4.1, 3.9):
@@ -363,8 +363,8 @@ def test_callback_mode_serves_one_receiver_for_the_whole_batch(
 
 
 def test_the_resume_hint_never_prints_the_callback_url() -> None:
-    from liangxin_client._cli_batch import CALLBACK_VARIABLE, resume_command, resume_note
     from liangxin_client.cli import Run, build_parser
+    from liangxin_client.cli._batch_report import CALLBACK_VARIABLE, resume_command, resume_note
 
     secret = "https://hooks.example.com/liangxin/7f3a9c-unguessable"
     args = build_parser().parse_args(

@@ -16,7 +16,6 @@ import httpx
 import pytest
 from rich.console import Console
 
-from liangxin_client._cli_progress import TaskProgress
 from liangxin_client._records import TaskState
 from liangxin_client.cli import (
     EXIT_API_ERROR,
@@ -25,6 +24,7 @@ from liangxin_client.cli import (
     EXIT_USAGE,
     main,
 )
+from liangxin_client.cli._progress import TaskProgress
 from liangxin_mock import MockServer
 
 MockFactory = Callable[..., MockServer]

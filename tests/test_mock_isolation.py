@@ -117,7 +117,7 @@ def test_the_database_files_are_private(tmp_path: Path) -> None:
 
 
 def test_the_cli_mock_cache_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from liangxin_client._cli_mock import embedded_mock, mock_db_path
+    from liangxin_client.cli._mock_launcher import embedded_mock, mock_db_path
 
     old = os.umask(0o022)
     monkeypatch.delenv("LIANGXIN_MOCK_DB", raising=False)

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from contract_tests.mutants import MUTANTS, VARIANTS
-from contract_tests.plugin import session_target
-from contract_tests.selftest.runs import Run, mutant_args, run_all
+from liangxin_conformance.plugin import session_target
 from liangxin_mock import MockServer
+from selftest.mutants import MUTANTS, VARIANTS
+from selftest.runs import Run, mutant_args, run_all
 
 BUDGET = 3
 

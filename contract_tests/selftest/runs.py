@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from contract_tests.mutants import MUTANTS, VARIANTS
-from contract_tests.report import load_json, no_guesses
+from liangxin_conformance.report import load_json, no_guesses
+from selftest.mutants import MUTANTS, VARIANTS
 
 #: A key that must never appear in any output.
 CANARY = "sk-CANARY-7d1f0e9a3b5c"
 MAX_EXAMPLES = 5
+#: `contract_tests/`: the suite (`liangxin_conformance`) and `selftest.mutants`, importable in
+#: the runs whether or not the project is installed in editable mode.
+FOLDER = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ class Run:
     stdout: str
     stderr: str
     files: dict[str, str]
-    #: The guess log (`contract_tests.guesses.GuessLog.as_dict`).
+    #: The guess log (`liangxin_conformance.guesses.GuessLog.as_dict`).
     guesses: dict[str, Any]
     #: What went wrong in the suite itself (`suite.error` messages), for diagnosis.
     errors: tuple[str, ...] = ()
@@ -41,10 +44,12 @@ class Run:
 def conformance(
     args: Sequence[str], workdir: Path, name: str, env: dict[str, str] | None = None
 ) -> Run:
-    """`python -m contract_tests ARGS` with JUnit, Markdown and JSON reports in `workdir`."""
+    """`python -m liangxin_conformance ARGS` with JUnit, Markdown and JSON reports in `workdir`."""
     junit, report, data = (workdir / f"{name}.{ext}" for ext in ("xml", "md", "json"))
-    cmd = [sys.executable, "-m", "contract_tests", "--junit", str(junit), "--report", str(report)]
+    cmd = [sys.executable, "-m", "liangxin_conformance"]
+    cmd += ["--junit", str(junit), "--report", str(report)]
     clean = {k: v for k, v in os.environ.items() if not k.startswith("LIANGXIN_")}
+    clean["PYTHONPATH"] = os.pathsep.join(filter(None, [str(FOLDER), clean.get("PYTHONPATH")]))
     passthrough = [] if "--" in args else ["--"]
     done = subprocess.run(
         [*cmd, *args, *passthrough, "--conformance-json", str(data)],
@@ -81,9 +86,9 @@ def mutant_args(name: str) -> list[str]:
         return [*args, "--"]
     if name in VARIANTS:
         select = VARIANTS[name].select
-        args += ["--target-app", f"contract_tests.mutants:{name}", "--"]
+        args += ["--target-app", f"selftest.mutants:{name}", "--"]
         return [*args, "-k", select] if select else args
-    args += ["--target-app", f"contract_tests.mutants:{name}", "--", "-x"]
+    args += ["--target-app", f"selftest.mutants:{name}", "--", "-x"]
     select = MUTANTS[name].select
     return [*args, "-k", select] if select else args
 

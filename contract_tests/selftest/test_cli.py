@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from contract_tests.selftest.conftest import BUDGET
-from contract_tests.selftest.runs import CANARY, Run
 from liangxin_mock import MockServer
+from selftest.conftest import BUDGET
+from selftest.runs import CANARY, Run
 
 #: The first self-test waits for every suite run (`conftest.runs`), two at a time.
 pytestmark = pytest.mark.timeout(1200)
@@ -39,7 +39,7 @@ def test_budget_caps_accepted_tasks(runs: dict[str, Run], budget_mock: MockServe
 
 def test_base_url_needs_a_key() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "contract_tests", "--base-url", "http://127.0.0.1:9"],
+        [sys.executable, "-m", "liangxin_conformance", "--base-url", "http://127.0.0.1:9"],
         capture_output=True,
         text=True,
         env={"PATH": "/usr/bin:/bin"},

@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from contract_tests import st_hooks
-from contract_tests.budget import PaidTaskBudget
-from contract_tests.cases import judge
-from contract_tests.guesses import basis
-from contract_tests.report import Outcome, render_markdown
-from contract_tests.schemas import contract_for
-from contract_tests.target import Target
-from contract_tests.test_guesses import PROBES
+from liangxin_conformance import st_hooks
+from liangxin_conformance.budget import PaidTaskBudget
+from liangxin_conformance.cases import judge
+from liangxin_conformance.guesses import basis
+from liangxin_conformance.report import Outcome, render_markdown
+from liangxin_conformance.schemas import contract_for
+from liangxin_conformance.target import Target
+from liangxin_conformance.test_guesses import PROBES
 
 SEEDREAM_5_4 = {"model": "seedream-v4-5", "input": {"prompt": "A red kite", "aspect_ratio": "5:4"}}
 

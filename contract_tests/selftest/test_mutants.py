@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from contract_tests.mutants import MUTANTS, VARIANTS
-from contract_tests.selftest.runs import Run
+from selftest.mutants import MUTANTS, VARIANTS
+from selftest.runs import Run
 
 #: The first self-test waits for every suite run (`conftest.runs`), two at a time.
 pytestmark = pytest.mark.timeout(1200)

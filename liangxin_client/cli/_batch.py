@@ -1,0 +1,266 @@
+"""`liangxin batch FILE`: one task per input row, journaled so that any run can be resumed.
+
+Rows come from JSONL, CSV or stdin (`-`, read by `_batch_input.py`); each is a request as
+`generate_many` takes it (prompt, model and input fields). Every row is checked before anything
+is sent. The journal (`_journal.py`, next to the output by default) is written before each
+createTask and as soon as its taskId is known; the same command run again resumes: finished
+rows are skipped, rows with a taskId are waited for (never resubmitted), rows whose createTask
+may or may not have been accepted are reported as ambiguous and resubmitted only with
+`--resubmit-ambiguous`. Images are saved as their tasks finish; the results manifest (JSONL, one
+line per row) is written at the end, and on Ctrl-C — which stops submitting at once and says how
+to resume (`_batch_report.py`).
+
+The engine is the library's public `AsyncManyRun`: `WorkItem`s carry a body to submit or the
+taskId of a task to wait for, and `ManyHooks` journal each step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
+
+from liangxin_client import (
+    AsyncLiangXin,
+    AsyncManyRun,
+    CallbackReceiver,
+    GenerateOutcome,
+    ManyHooks,
+    TaskRecord,
+    WorkItem,
+    async_wait_for_task,
+)
+from liangxin_client.cli._batch_input import load_bodies
+from liangxin_client.cli._batch_report import (
+    cmd_status,
+    journal_path,
+    manifest_path,
+    summary,
+    write_manifest,
+)
+from liangxin_client.cli._connect import service
+from liangxin_client.cli._durations_file import remembered_durations
+from liangxin_client.cli._exits import UsageError
+from liangxin_client.cli._journal import FINAL, Journal, JournalError
+from liangxin_client.cli._output import OutputDir
+from liangxin_client.cli._progress import BatchProgress
+from liangxin_client.cli._run import Run
+
+#: Seconds between fallback polls while callbacks are expected.
+CALLBACK_POLL_INTERVAL = 15.0
+#: How long a Ctrl-C waits for createTask calls already on the wire to be answered.
+SETTLE_SECONDS = 15.0
+
+Wait = Callable[[str, Callable[[TaskRecord], object]], Awaitable[TaskRecord]]
+
+
+def _plan(journal: Journal, resubmit: bool) -> tuple[list[WorkItem], int, int]:
+    """Work for this run: (items, rows already final, ambiguous rows left alone)."""
+    journal.mark_ambiguous()
+    if resubmit:
+        journal.reopen_ambiguous()
+    items: list[WorkItem] = []
+    final = ambiguous = 0
+    for row in journal.rows():
+        if row.state in FINAL:
+            final += 1
+        elif row.task_id is not None:
+            items.append(WorkItem(row.index, body=row.body, task_id=row.task_id))
+        elif row.state == "ambiguous":
+            ambiguous += 1
+        else:
+            items.append(WorkItem(row.index, body=row.body))
+    return items, final, ambiguous
+
+
+def _record(journal: Journal, outcome: GenerateOutcome) -> None:
+    error = str(outcome.error) if outcome.error is not None else None
+    if outcome.status == "not_submitted":
+        journal.finished(outcome.index, "pending", error=error)
+    else:
+        files = [str(p) for p in outcome.paths]
+        journal.finished(outcome.index, outcome.status, files=files, error=error)
+
+
+def _listen_address(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise UsageError(f"--listen expects HOST:PORT, got {text!r}")
+    return host.strip("[]"), int(port)
+
+
+@contextlib.asynccontextmanager
+async def _receiver(listen: str | None) -> AsyncIterator[CallbackReceiver | None]:
+    """A CallbackReceiver served on `listen` for the whole batch (None: no callbacks)."""
+    if listen is None:
+        yield None
+        return
+    host, port = _listen_address(listen)
+    try:
+        import uvicorn
+    except ImportError:
+        raise UsageError("--listen needs uvicorn: pip install 'liangxin-client[mock]'") from None
+
+    class _Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:  # the batch handles Ctrl-C itself
+            yield
+
+    receiver = CallbackReceiver()
+    server = _Server(uvicorn.Config(receiver, host=host, port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            raise UsageError(f"cannot listen on {listen} for callbacks")
+        await asyncio.sleep(0.02)
+    try:
+        yield receiver
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await serving
+
+
+def _callback_wait(client: AsyncLiangXin, receiver: CallbackReceiver, timeout: float) -> Wait:
+    async def wait(task_id: str, on_update: Callable[[TaskRecord], object]) -> TaskRecord:
+        return await async_wait_for_task(
+            client,
+            task_id,
+            callbacks=receiver,
+            timeout=timeout,
+            poll_interval=CALLBACK_POLL_INTERVAL,
+            on_update=on_update,
+        )
+
+    return wait
+
+
+async def _run_batch(
+    run: Run,
+    client: AsyncLiangXin,
+    journal: Journal,
+    items: list[WorkItem],
+    progress: BatchProgress,
+) -> bool:
+    """Run the work (then close `client`); True when it ran to the end, False when interrupted."""
+    args = run.args
+    callback_url = args.callback_url
+
+    def submitting(item: WorkItem) -> None:
+        journal.submitting(item.index)
+
+    def created(item: WorkItem, task_id: str) -> None:
+        journal.submitted(item.index, task_id)
+
+    if callback_url:
+        items = [
+            WorkItem(i.index, body={**i.body, "callBackUrl": callback_url}, task_id=i.task_id)
+            if i.body is not None
+            else i
+            for i in items
+        ]
+    async with client, _receiver(args.listen) as receiver:
+        wait = None
+        if receiver is not None:
+            wait = _callback_wait(client, receiver, args.timeout)
+        many = AsyncManyRun(
+            client,
+            items,
+            concurrency=args.concurrency,
+            timeout=args.timeout,
+            download_to=args.out,
+            hooks=ManyHooks(submitting=submitting, created=created),
+            wait=wait,
+        )
+        progress.concurrency = args.concurrency
+        consumer = asyncio.current_task()
+        assert consumer is not None
+        interrupted = asyncio.Event()
+        stopping: list[asyncio.Future[None]] = []
+        loop = asyncio.get_running_loop()
+
+        async def interrupt() -> None:
+            many.stop()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(many.settle_submits(), SETTLE_SECONDS)
+            consumer.cancel()
+
+        def on_sigint() -> None:
+            if interrupted.is_set():
+                consumer.cancel()
+                return
+            interrupted.set()
+            run.note("interrupted: submitting nothing new; recording the tasks in flight ...")
+            stopping.append(asyncio.ensure_future(interrupt()))
+
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGINT, on_sigint)
+        try:
+            async for outcome in many:
+                _record(journal, outcome)
+                if outcome.status != "not_submitted":
+                    progress.finished(outcome.status)
+        except asyncio.CancelledError:
+            if not interrupted.is_set():
+                raise
+            return False
+        finally:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signal.SIGINT)
+    return not interrupted.is_set()
+
+
+def _estimate(client: AsyncLiangXin, bodies: list[dict[str, Any]]) -> float | None:
+    models = {str(b.get("model")) for b in bodies}
+    known = [s for m in models for s in client.durations.samples(m)]
+    return sorted(known)[len(known) // 2] if known else None
+
+
+def cmd_batch(run: Run) -> int:
+    args = run.args
+    if args.status:
+        return cmd_status(run)
+    if not args.file:
+        raise UsageError("give a FILE (JSONL or CSV; - for stdin), or --status JOURNAL")
+    if bool(args.callback_url) != bool(args.listen):
+        raise UsageError("--callback-url and --listen go together")
+    if not args.timeout > 0:
+        raise UsageError("--timeout must be more than 0 seconds")
+    bodies = load_bodies(args)
+    with service(run) as where:
+        client = where.client(run, AsyncLiangXin)  # closed by _run_batch
+        with remembered_durations(client.durations, where.durations_key(client)):
+            OutputDir(args.out)  # created and writable, before anything is sent
+            try:
+                journal = Journal(journal_path(args))
+            except JournalError as exc:
+                raise UsageError(str(exc)) from None
+            with journal:
+                try:
+                    resumed = journal.start(bodies, {"input": str(args.file), "out": str(args.out)})
+                except JournalError as exc:
+                    raise UsageError(str(exc)) from None
+                items, final, ambiguous = _plan(journal, args.resubmit_ambiguous)
+                run.note(
+                    f"batch: {len(bodies)} rows"
+                    + (f", resuming ({final} finished, {len(items)} to do)" if resumed else "")
+                    + (
+                        f"; {ambiguous} ambiguous rows left alone (--resubmit-ambiguous)"
+                        if ambiguous
+                        else ""
+                    )
+                    + f"; journal {journal.path}"
+                )
+                progress = BatchProgress(run.stderr, len(bodies), final, _estimate(client, bodies))
+                started = time.monotonic()
+                try:
+                    with progress:
+                        completed = asyncio.run(_run_batch(run, client, journal, items, progress))
+                finally:
+                    journal.mark_ambiguous()
+                    write_manifest(journal, manifest_path(args))
+                counts = journal.counts()
+    return summary(run, counts, len(bodies), time.monotonic() - started, completed)

@@ -1,0 +1,144 @@
+"""Progress on stderr: a rich display on a terminal, plain lines otherwise.
+
+`TaskProgress` follows one task (`generate`, `wait`, `resume`); `BatchProgress` counts the rows
+of a `batch`, with its rate and ETA.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Column
+
+from liangxin_client import TaskRecord
+
+#: Columns kept for the spinner, the longest state (`generating`) and the elapsed time.
+ROOM_FOR_STATE_AND_TIME = 24
+
+
+class TaskProgress:
+    """Shows a task's state and elapsed time on stderr; pass `update` as wait()'s `on_update`."""
+
+    def __init__(self, task_id: str, console: Console) -> None:
+        self.task_id = task_id
+        self.console = console
+        self._start = time.monotonic()
+        self._live: Progress | None = None
+        self._row: TaskID | None = None
+
+    def __enter__(self) -> TaskProgress:
+        if self.console.is_terminal:
+            # State and time first, never wrapped; the long taskId last, shortened with "…" on a
+            # narrow terminal (it was printed in full when the task was created).
+            self._live = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}", table_column=Column(no_wrap=True)),
+                TimeElapsedColumn(),
+                TextColumn(
+                    "{task.fields[task_id]}",
+                    table_column=Column(
+                        no_wrap=True,
+                        overflow="ellipsis",
+                        max_width=max(1, self.console.width - ROOM_FOR_STATE_AND_TIME),
+                    ),
+                ),
+                console=self.console,
+                transient=True,
+            )
+            self._live.start()
+            self._row = self._live.add_task("waiting for the first answer", task_id=self.task_id)
+        return self
+
+    def update(self, record: TaskRecord) -> None:
+        if self._live is not None and self._row is not None:
+            self._live.update(self._row, description=record.raw_state)
+        else:
+            self.console.print(
+                f"{self.task_id}: {record.raw_state} ({self.elapsed:.1f} s)",
+                highlight=False,
+                soft_wrap=True,
+            )
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self._start
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.stop()
+
+
+class BatchProgress:
+    """Counts, rate and ETA on stderr: a rich bar on a terminal, a line every 10 % otherwise."""
+
+    def __init__(self, console: Console, total: int, done: int, estimate: float | None) -> None:
+        self.console = console
+        self.total = total
+        self.done = done
+        self.counts: Counter[str] = Counter()
+        self.estimate = estimate  # seconds per task, learned earlier (None: unknown)
+        self.concurrency = 1
+        self._start = time.monotonic()
+        self._finished_here = 0
+        self._live: Progress | None = None
+        self._row: TaskID | None = None
+        self._next_line = 0.1
+
+    def __enter__(self) -> BatchProgress:
+        if self.console.is_terminal:
+            self._live = Progress(
+                TextColumn("batch"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[detail]}"),
+                console=self.console,
+                transient=False,
+            )
+            self._live.start()
+            self._row = self._live.add_task(
+                "batch", total=self.total, completed=self.done, detail=self.detail()
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.stop()
+
+    def eta(self) -> float | None:
+        left = self.total - self.done
+        elapsed = time.monotonic() - self._start
+        if self._finished_here >= 5 and elapsed > 0:
+            return left / (self._finished_here / elapsed)
+        if self.estimate is not None:
+            return -(-left // max(1, self.concurrency)) * self.estimate
+        return None
+
+    def detail(self) -> str:
+        elapsed = time.monotonic() - self._start
+        rate = self._finished_here / elapsed if elapsed > 0 else 0.0
+        parts = [f"{k} {v}" for k, v in sorted(self.counts.items())]
+        eta = self.eta()
+        parts.append(f"{rate:.1f}/s")
+        parts.append(f"ETA {eta:.0f} s" if eta is not None else "ETA ?")
+        return " · ".join(parts)
+
+    def finished(self, status: str) -> None:
+        self.done += 1
+        self._finished_here += 1
+        self.counts[status] += 1
+        if self._live is not None and self._row is not None:
+            self._live.update(self._row, completed=self.done, detail=self.detail())
+        elif self.done / self.total >= self._next_line or self.done == self.total:
+            self._next_line = self.done / self.total + 0.1
+            self.console.print(f"batch: {self.done}/{self.total} · {self.detail()}", markup=False)
