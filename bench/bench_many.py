@@ -1,10 +1,11 @@
 """Many images at once: N concurrent `generate()` calls on one client, against a mock subprocess.
 
-`python -m bench many [--calls N] [--task-seconds S] [--max-concurrent C]
+`python -m bench many [--calls N] [--task-seconds S] [--max-concurrent C (default 50; 0: none)]
 [--mode async|threads|many] [--warm K]` starts `liangxin-mock` (in memory) in a subprocess and
 runs N `generate()` calls at once on one `AsyncLiangXin` (asyncio.gather), on one `LiangXin` (a
 thread pool of N threads), or N requests through `AsyncLiangXin.generate_many` (`many`). `--warm
-K` first runs K tasks on the same client, so it has learned how long tasks take. It reports the
+K` first runs K tasks on the same client, so it has learned how long tasks take; `--save` saves
+each image (in a temporary folder) as `liangxin batch` does. It reports the
 errors by type, the wall time against the ideal (S when the mock admits every task at once;
 N / C × S under `--max-concurrent C`), the mock's request counts, and under a cap how full its
 slots were (bench/occupancy.py).
@@ -17,6 +18,7 @@ import asyncio
 import collections
 import logging
 import os
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -47,7 +49,7 @@ async def _warm_async(client: AsyncLiangXin, warm: int) -> None:
 
 
 async def _run_async(
-    url: str, calls: int, max_in_flight: int | None, mode: str, warm: int
+    url: str, calls: int, max_in_flight: int | None, mode: str, warm: int, save: str | None
 ) -> tuple[collections.Counter[str], float, int]:
     async with AsyncLiangXin(KEY, url, **_options(max_in_flight)) as client:
         if warm:
@@ -57,11 +59,14 @@ async def _run_async(
         outcomes: collections.Counter[str] = collections.Counter()
         if mode == "many":
             requests = [{"model": "z-image", "prompt": f"image {i}"} for i in range(calls)]
-            async for outcome in client.generate_many(requests, timeout=None):
+            async for outcome in client.generate_many(requests, timeout=None, download_to=save):
                 outcomes["ok" if outcome.ok else type(outcome.error).__name__] += 1
         else:
             results = await asyncio.gather(
-                *(client.generate("z-image", f"image {i}", timeout=None) for i in range(calls)),
+                *(
+                    client.generate("z-image", f"image {i}", timeout=None, download_to=save)
+                    for i in range(calls)
+                ),
                 return_exceptions=True,
             )
             outcomes.update(
@@ -71,13 +76,13 @@ async def _run_async(
 
 
 def _run_threads(
-    url: str, calls: int, max_in_flight: int | None, warm: int
+    url: str, calls: int, max_in_flight: int | None, warm: int, save: str | None
 ) -> tuple[collections.Counter[str], float, int]:
     outcomes: collections.Counter[str] = collections.Counter()
 
     def one(i: int) -> str:
         try:
-            client.generate("z-image", f"image {i}", timeout=None)
+            client.generate("z-image", f"image {i}", timeout=None, download_to=save)
         except Exception as exc:
             return type(exc).__name__
         return "ok"
@@ -100,12 +105,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench many", description=__doc__)
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--task-seconds", type=float, default=2.0)
-    parser.add_argument("--max-concurrent", type=int, default=None)
+    parser.add_argument(
+        "--max-concurrent", type=int, default=50, help="the mock's cap (0: none; default 50)"
+    )
     parser.add_argument(
         "--max-in-flight", type=int, default=None, help="the client's max_in_flight"
     )
     parser.add_argument("--mode", choices=("async", "threads", "many"), default="async")
     parser.add_argument("--warm", type=int, default=0, help="warm-up tasks first (0: none)")
+    parser.add_argument("--save", action="store_true", help="save every image (a temp folder)")
     args = parser.parse_args(argv)
     logging.getLogger("stamina").addHandler(logging.NullHandler())  # 429 retries are expected
     options = ["--task-seconds", str(args.task_seconds)]
@@ -115,12 +123,15 @@ def main(argv: list[str] | None = None) -> int:
     else:
         ideal = args.task_seconds
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
-    with mock_process(*options, key=KEY) as url:
+    with mock_process(*options, key=KEY) as url, tempfile.TemporaryDirectory() as tmp:
+        save = tmp if args.save else None
         if args.mode == "threads":
-            outcomes, wall, polled = _run_threads(url, args.calls, args.max_in_flight, args.warm)
+            outcomes, wall, polled = _run_threads(
+                url, args.calls, args.max_in_flight, args.warm, save
+            )
         else:
             outcomes, wall, polled = asyncio.run(
-                _run_async(url, args.calls, args.max_in_flight, args.mode, args.warm)
+                _run_async(url, args.calls, args.max_in_flight, args.mode, args.warm, save)
             )
         stats = mock_stats(url)
         tasks = mock_tasks(url) if args.max_concurrent else []
@@ -128,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{args.mode}: {args.calls} calls, {args.task_seconds:g} s tasks, "
         f"max-concurrent {args.max_concurrent or 'none'}, warm-up {args.warm}"
+        f"{', images saved' if args.save else ''}"
     )
     print(f"outcomes: {dict(outcomes)}")
     print(f"wall {wall:.1f} s, ideal {ideal:.1f} s, ratio {wall / ideal:.3f}")

@@ -51,7 +51,7 @@ from liangxin_client._logging import (
     scrub_secrets,
     use_secret,
 )
-from liangxin_client._many import DEFAULT_MANY_CONCURRENCY, ManyRequest
+from liangxin_client._many import DEFAULT_MANY_CONCURRENCY, ManyRequest, first_poll_delay
 from liangxin_client._polling import DurationStats, PollSchedule, ServerClock, WaitLoop
 from liangxin_client._records import Task, TaskRecord
 from liangxin_client._redact import scrub_error
@@ -594,9 +594,16 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
     # -- the step generators ------------------------------------------------------------------
 
     def _retried(
-        self, attempt: Callable[[], Steps[T]], *, submit: bool, deadline: float | None = None
+        self,
+        attempt: Callable[[], Steps[T]],
+        *,
+        submit: bool,
+        deadline: float | None = None,
+        queued: bool = False,
     ) -> Steps[T]:
-        """`attempt()` until it succeeds or `plan_retry` gives up; the one retry loop."""
+        """`attempt()` until it succeeds or `plan_retry` gives up; the one retry loop.
+
+        `queued`: a 429 is the submit window's to handle (`_queued_steps`), not retried here."""
         entered: list[AbstractContextManager[Any]] = []
         waited = 0.0
         try:
@@ -604,6 +611,8 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
                 try:
                     return (yield from attempt())
                 except APIError as exc:
+                    if queued and isinstance(exc, RateLimitError):
+                        raise
                     wait = self._retry_wait(number, exc, submit, deadline)
                     if wait is None:
                         raise
@@ -656,8 +665,8 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         except (KeyboardInterrupt, asyncio.CancelledError) as exc:
             raise self._interrupted_submit(exc, submit_body)  # noqa: B904 (the same exc)
 
-    def _create_once(self, body: Mapping[str, Any]) -> Steps[Task]:
-        """One createTask with its (billing-safe) retries."""
+    def _create_once(self, body: Mapping[str, Any], *, queued: bool = False) -> Steps[Task]:
+        """One createTask with its (billing-safe) retries (`queued`: none on a 429)."""
         method, path = self._create_op
 
         def attempt() -> Steps[Task]:
@@ -667,7 +676,7 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
             return parse_create_response(response, body["model"])
 
         with self._edge():
-            return (yield from self._retried(attempt, submit=True))
+            return (yield from self._retried(attempt, submit=True, queued=queued))
 
     def _poll(self, task: str | Task, deadline: float | None) -> Steps[TaskRecord]:
         """One recordInfo with its retries, bounded by `deadline`; its duration is learned."""
@@ -721,7 +730,7 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         started = self._clock()
         for attempt in itertools.count(1):
             try:
-                task = yield from self._create_once(body)
+                task = yield from self._create_once(body, queued=True)
             except RateLimitError as exc:
                 wait = self._rate_limit_wait(exc, attempt)
                 if timeout is not None and self._clock() + wait - started >= timeout:
@@ -790,7 +799,14 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         try:
             task = yield from self._queued_steps(body, slot, timeout, None)
             with self._edge(task.task_id, note=True):  # every error from here on names the task
-                record = yield from self._wait_steps(task, timeout, on_update, None, None)
+                # Without on_update nobody needs the states in between: poll once it may be done.
+                lead = (
+                    0.0 if on_update else first_poll_delay(self.durations, body["model"], timeout)
+                )
+                if lead:
+                    yield Pause(lead)
+                left = None if timeout is None else timeout - lead
+                record = yield from self._wait_steps(task, left, on_update, None, None)
         finally:
             yield from self._give_back(slot)
         paths: list[Path] = []

@@ -36,10 +36,22 @@ DECREASE = 0.9
 #: Seconds between two decreases: the 429s of one burst close the window once, not once each.
 DECREASE_SPACING = 1.0
 
-#: The window generation the current thread's or task's last submit was admitted under.
-_admitted: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+#: The window (its id) and generation the current thread's or task's last submit was admitted
+#: under (a thread or task may use more than one client).
+_admitted: contextvars.ContextVar[tuple[int, int] | None] = contextvars.ContextVar(
     "liangxin_admitted", default=None
 )
+
+
+def _admit(window: Window) -> None:
+    window.held += 1
+    _admitted.set((id(window), window.generation))
+
+
+def _admitted_under(window: Window) -> int | None:
+    """The generation the current thread's or task's submit on `window` was admitted under."""
+    admitted = _admitted.get()
+    return admitted[1] if admitted is not None and admitted[0] == id(window) else None
 
 
 def check_max_in_flight(value: int) -> int:
@@ -117,8 +129,7 @@ class SubmitWindow:
             if not self._cond.wait_for(self.window.has_room, timeout):
                 self._cond.notify(self.window.room())  # pass on a wake-up this waiter missed
                 return False
-            self.window.held += 1
-            _admitted.set(self.window.generation)
+            _admit(self.window)
             return True
 
     def accepted(self, *, grow: bool = True) -> None:
@@ -140,7 +151,7 @@ class SubmitWindow:
     def rate_limited(self) -> None:
         """The service refused a createTask with 429 (one this thread was admitted to send)."""
         with self._cond:
-            self.window.rate_limited(_admitted.get())
+            self.window.rate_limited(_admitted_under(self.window))
 
 
 class AsyncSubmitWindow:
@@ -163,8 +174,7 @@ class AsyncSubmitWindow:
             except TimeoutError:
                 cond.notify(self.window.room())
                 return False
-            self.window.held += 1
-            _admitted.set(self.window.generation)  # an awaited coroutine shares its task's context
+            _admit(self.window)  # an awaited coroutine shares its task's context
             return True
 
     async def accepted(self, *, grow: bool = True) -> None:
@@ -185,4 +195,4 @@ class AsyncSubmitWindow:
 
     def rate_limited(self) -> None:
         """The service refused a createTask with 429 (no lock needed: one event loop)."""
-        self.window.rate_limited(_admitted.get())
+        self.window.rate_limited(_admitted_under(self.window))

@@ -186,6 +186,14 @@ AsyncManyClient = ManyClient[
 ]
 
 
+def first_poll_delay(durations: DurationStats, model: object, timeout: float | None) -> float:
+    """How long to let a task just accepted run before its wait's first poll: the shortest
+    duration learned for `model`, so that poll lands when such tasks start finishing (0 while
+    none is known; at most half of `timeout`)."""
+    lead = min(durations.samples(str(model)), default=0.0)
+    return lead if timeout is None else min(lead, timeout / 2)
+
+
 ClientT = TypeVar("ClientT", SyncManyClient, AsyncManyClient)
 WaitT = TypeVar("WaitT")
 #: A caller's own wait (e.g. callbacks with polling as the fallback): (taskId, on_update) → record.
@@ -272,14 +280,11 @@ class _Run(Generic[ClientT, WaitT]):
         return on_update
 
     def _lead_time(self, item: WorkItem) -> float:
-        """How long a task just accepted runs before its wait's first poll: the shortest
-        duration learned for its model, so the first poll lands when tasks start finishing
-        (0 when none is known, for a resumed task, or with a caller's own wait)."""
-        if item.task_id is not None or item.body is None or self._wait is not None:
+        """`first_poll_delay` for an item just submitted (0 for a resumed task, with a caller's
+        own wait, or when the caller follows each state with `hooks.updated`)."""
+        if item.task_id is not None or item.body is None or self._wait or self._hooks.updated:
             return 0.0
-        samples = self._client.durations.samples(str(item.body.get("model")))
-        lead = min(samples, default=0.0)
-        return lead if self._timeout is None else min(lead, self._timeout / 2)
+        return first_poll_delay(self._client.durations, item.body.get("model"), self._timeout)
 
     def _wait_timeout(self, lead: float) -> float | None:
         return None if self._timeout is None else self._timeout - lead

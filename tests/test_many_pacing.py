@@ -6,9 +6,10 @@ import asyncio
 import threading
 from collections.abc import Callable
 
+import httpx
 import pytest
 
-from liangxin_client import AsyncLiangXin, GenerateOutcome, LiangXin
+from liangxin_client import AsyncLiangXin, GenerateOutcome, LiangXin, TaskRecord
 from liangxin_client._limits import (
     DECREASE,
     DECREASE_SPACING,
@@ -21,22 +22,14 @@ from liangxin_mock import MockServer
 Factory = Callable[..., MockServer]
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_429_to_a_submit_admitted_before_the_last_decrease_changes_nothing() -> None:
-    clock = FakeClock()
-    window = Window(clock)
+    now = [100.0]
+    window = Window(lambda: now[0])
     window.held = window.accepted = 60
     before = window.generation
     window.rate_limited(before)  # admitted by the open window: the first decrease
     assert window.limit == int(60 * DECREASE)
-    clock.now += 10 * DECREASE_SPACING
+    now[0] += 10 * DECREASE_SPACING
     window.accepted = 30
     window.rate_limited(before)  # a late answer to the same burst
     assert window.limit == int(60 * DECREASE)
@@ -66,6 +59,16 @@ def test_the_sync_window_remembers_under_which_generation_each_thread_was_admitt
     done.set()
     thread.join(10)
     assert window.window.limit == closed == int(50 * DECREASE)
+
+
+def test_a_thread_that_uses_two_clients_is_judged_by_each_windows_own_generation() -> None:
+    first, second = SubmitWindow(), SubmitWindow()
+    first.window.generation = 3  # narrowed three times already; the second never
+    first.window.held = first.window.accepted = 20
+    first.acquire()  # admitted under the first window's generation 3
+    second.acquire()  # then a submit on the other client, under its generation 0
+    first.rate_limited()  # a 429 to the first window's submit: a current one
+    assert first.window.limit == int(20 * DECREASE)
 
 
 def test_the_async_window_remembers_under_which_generation_each_task_was_admitted() -> None:
@@ -114,3 +117,58 @@ def test_with_a_learned_duration_each_task_is_polled_once_when_it_should_be_done
         outcomes = asyncio.run(run())
     assert [o.status for o in outcomes] == ["success"] * 6
     assert mock.stats()["recordInfo"] == 6  # no poll before the task can have finished
+
+
+def test_a_429_on_a_queued_submit_gives_the_slot_back_before_anything_is_resent() -> None:
+    """generate()'s createTask is not retried in place on a 429 (holding a place in the window
+    with no task); the window's queue takes it: give the slot back, wait, queue again."""
+    from liangxin_client._base import Backoff, Pause, Send, WindowOp
+    from liangxin_client._limits import SubmitSlot
+
+    busy = {"code": 429, "msg": "busy", "data": None}
+    with LiangXin("sk-test", "https://api.liangxin.test", max_retries=2) as client:
+        slot = SubmitSlot()
+        slot.held = True
+        body = {"model": "z-image", "input": {"prompt": "a fox"}}
+        steps = client._queued_steps(body, slot, None, None)
+        send = next(steps)
+        assert isinstance(send, Send)
+        answer = httpx.Response(429, json=busy, headers={"Retry-After": "1"}, request=send.request)
+        after = steps.send(answer)
+        assert not isinstance(after, Backoff | Send)
+        assert after == WindowOp("release", {"accepted": False}) and not slot.held
+        assert steps.send(None) == Pause(1.0)
+        assert steps.send(None) == WindowOp("acquire")
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_with_a_learned_duration_generate_polls_once_unless_it_reports_each_state(
+    liangxin_mock_factory: Factory, mode: str
+) -> None:
+    mock = liangxin_mock_factory(task_seconds=0.3)
+    states: list[str] = []
+    unfollowed: list[int] = []
+
+    def on_update(record: TaskRecord) -> None:
+        states.append(record.raw_state)
+
+    if mode == "sync":
+        with LiangXin(mock.api_key, mock.base_url) as client:
+            client.durations.add("z-image", 0.3)
+            for i in range(3):
+                client.generate("z-image", f"fox {i}")
+            unfollowed.append(mock.stats()["recordInfo"])
+            client.generate("z-image", "followed", on_update=on_update)
+    else:
+
+        async def run() -> None:
+            async with AsyncLiangXin(mock.api_key, mock.base_url) as client:
+                client.durations.add("z-image", 0.3)
+                await asyncio.gather(*(client.generate("z-image", f"fox {i}") for i in range(3)))
+                unfollowed.append(mock.stats()["recordInfo"])
+                await client.generate("z-image", "followed", on_update=on_update)
+
+        asyncio.run(run())
+    assert unfollowed == [3]  # one poll each, once the task can have finished
+    assert states[0] == "waiting" and states[-1] == "success"  # followed: the first poll at once
+    assert mock.stats()["recordInfo"] - 3 >= 2
