@@ -91,17 +91,6 @@ def _payload_validator() -> Any:
     return liangxin_contract.schema_validator("CallbackPayload")
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"number out of range: {text}")
-    return value
-
-
 def _path(parts: list[str | int]) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(".")
 
@@ -116,9 +105,7 @@ def parse_callback(body: bytes | str, *, max_bytes: int = DEFAULT_MAX_CALLBACK_B
     if len(raw) > max_bytes:
         raise CallbackTooLargeError(f"callback body is {len(raw)} bytes; the limit is {max_bytes}")
     try:
-        payload = json.loads(
-            raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite
-        )
+        payload = liangxin_contract.parse_json(raw)
     except RecursionError:
         raise InvalidCallbackError("callback body is nested too deeply") from None
     except (UnicodeDecodeError, ValueError) as exc:

@@ -36,6 +36,7 @@ from liangxin_contract.validation import (
     schema_validator,
     validate_create_task,
 )
+from liangxin_contract.wire import parse_json
 
 __all__ = [
     "Constraint",
@@ -53,6 +54,7 @@ __all__ = [
     "model_names",
     "model_sources",
     "operation",
+    "parse_json",
     "redact_url",
     "request_schema_name",
     "request_view",

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+import liangxin_contract
 from liangxin_contract import Verdict
 from liangxin_mock import responses
 from liangxin_mock.callbacks import CallbackSender
@@ -180,27 +180,10 @@ async def read_body(request: Request, config: MockConfig) -> bytes | Response:
     return b"".join(chunks)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"number out of range: {text}")
-    return value
-
-
-def _parse_json(raw: bytes) -> Any:
-    return json.loads(
-        raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float
-    )
-
-
 def parse_body(raw: bytes) -> tuple[Any, str] | str:
     """The body and its compact JSON text (stored as `param`), or why it is not acceptable."""
     try:
-        body = _parse_json(raw)
+        body = liangxin_contract.parse_json(raw)
         text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     except RecursionError:
         return "request body is nested too deeply"
