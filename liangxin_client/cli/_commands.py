@@ -85,12 +85,10 @@ def _parse_inputs(run: Run) -> dict[str, Any]:
     return fields
 
 
-# Names the library's create() and a request mapping take as options rather than as input fields
+# The keyword options of the library's create()
 # (`tasks.create(model, prompt, *, input, callback_url, extra_input, validate, strict, **fields)`):
-# an --input of one of them would be read as that option.
-_OPTION_NAMES = frozenset(
-    {"input", "callback_url", "callBackUrl", "extra_input", "validate", "strict"}
-)
+# an --input of one of them would be read as that option, not sent as an input field.
+_OPTION_NAMES = frozenset({"input", "callback_url", "extra_input", "validate", "strict"})
 
 
 def _task_request(run: Run) -> tuple[dict[str, Any], dict[str, Any]]:
