@@ -283,6 +283,12 @@ def _check_base_url(url: str) -> str:
         raise ConfigurationError(f"base URL must start with http:// or https://, got {url!r}")
     if not parsed.host:
         raise ConfigurationError(f"base URL {url!r} has no host")
+    if (
+        "?" in url or "#" in url
+    ):  # the API's paths go after it: a query or fragment would swallow them
+        raise ConfigurationError(
+            f"base URL {url!r} has a query or fragment; give only scheme, host, port and path"
+        )
     if port is not None and not 0 < port < 65536:
         raise ConfigurationError(f"invalid base URL {url!r}: port {port} is out of range")
     return url
@@ -560,7 +566,10 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
             absolute = self.base_url + url
         try:
             if api and self._direct and not self._http.cookies:
-                return self._direct_request(method, absolute, json, params, timeout)
+                try:
+                    return self._direct_request(method, absolute, json, params, timeout)
+                except httpx.InvalidURL:  # URL too long once the query is on: httpx's own
+                    pass  # build_request checks the length before it adds the query (and sends)
             return self._http.build_request(
                 method, absolute, json=json, params=params, headers=headers, timeout=timeout
             )
@@ -592,7 +601,9 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
             httpx.URL(url),
             json=json,
             headers=self._api_headers,
-            extensions={"timeout": timeout.as_dict()},
+            extensions={
+                "timeout": httpx.Timeout(timeout).as_dict()
+            },  # client.timeout may be a float
         )
 
     def _request_timeout(self, deadline: float | None) -> httpx.Timeout:

@@ -168,3 +168,35 @@ def test_a_given_http_client_is_built_by_its_own_build_request() -> None:
     assert seen.requests[1].headers["x-proxy-token"] == "two"
     assert seen.requests[1].url.params["tenant"] == "t1"
     assert seen.requests[1].url.params["taskId"] == TASK_ID
+
+
+def test_a_timeout_set_as_a_number_after_construction_still_builds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = LiangXin(KEY, "https://api.liangxin.test")
+    client.timeout = 7  # type: ignore[assignment]  # a public attribute; build_request took numbers
+    method, path = RECORD
+    expected = _reference(client, method, path, params={"taskId": "t"})
+    _refuse_build_request(monkeypatch, client)
+    built = client._build(method, path, params={"taskId": "t"})
+    assert _shape(built) == _shape(expected)
+    assert built.extensions["timeout"] == {"connect": 7, "read": 7, "write": 7, "pool": 7}
+
+
+def test_an_overlong_task_id_is_built_as_build_request_builds_it() -> None:
+    """Past httpx's URL length limit only with the query on: the request build_request makes."""
+    client = LiangXin(KEY, "https://api.liangxin.test")
+    method, path = RECORD
+    task_id = "t" * 65_500
+    built = client._build(method, path, params={"taskId": task_id})
+    assert _shape(built) == _shape(_reference(client, method, path, params={"taskId": task_id}))
+
+
+@pytest.mark.parametrize(
+    "base_url", ["https://h.test/x?a=1", "https://h.test?", "https://h.test#", "https://h.test/#x"]
+)
+def test_a_base_url_with_a_query_or_fragment_is_a_configuration_error(base_url: str) -> None:
+    from liangxin_client import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="query or fragment"):
+        LiangXin(KEY, base_url)
