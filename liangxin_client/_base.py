@@ -377,6 +377,9 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
             "Accept": "application/json",
         }
         self.default_headers = _check_headers(default_headers)
+        for name in self.default_headers:  # a default header replaces ours whatever its case
+            for own in [key for key in self._headers if key.lower() == name.lower()]:
+                del self._headers[own]
         self._headers.update(self.default_headers)
         self._clock: Callable[[], float] = time.monotonic
         self._wall: Callable[[], float] = time.time
@@ -618,7 +621,7 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         def cap(value: float | None) -> float:
             return left if value is None else min(value, left)
 
-        t = self.timeout
+        t = httpx.Timeout(self.timeout)  # `timeout` may have been set to a number since
         return httpx.Timeout(
             connect=cap(t.connect), read=cap(t.read), write=cap(t.write), pool=cap(t.pool)
         )

@@ -200,3 +200,30 @@ def test_a_base_url_with_a_query_or_fragment_is_a_configuration_error(base_url: 
 
     with pytest.raises(ConfigurationError, match="query or fragment"):
         LiangXin(KEY, base_url)
+
+
+@pytest.mark.parametrize("name", ["user-agent", "USER-AGENT", "User-Agent"])
+def test_a_default_header_replaces_the_clients_own_whatever_its_case(name: str) -> None:
+    client = LiangXin(KEY, "https://api.liangxin.test", default_headers={name: "my-app/1.0"})
+    method, path = RECORD
+    built = client._build(method, path, params={"taskId": "t"})
+    assert built.headers.get_list("user-agent") == ["my-app/1.0"]
+    given = LiangXin(
+        KEY,
+        "https://api.liangxin.test",
+        default_headers={name: "my-app/1.0"},
+        http_client=httpx.Client(),
+    )
+    assert given._build(method, path, params={"taskId": "t"}).headers.get_list("user-agent") == [
+        "my-app/1.0"
+    ]
+
+
+def test_wait_on_a_client_whose_timeout_was_set_to_a_number() -> None:
+    seen = Recorder(httpx.Response(200, json=envelope(record_data("success"))))
+    client = LiangXin(KEY, "https://api.liangxin.test")
+    client._http._transport = httpx.MockTransport(seen)
+    client.timeout = 7  # type: ignore[assignment]
+    record = client.tasks.wait(TASK_ID, timeout=60)
+    assert record.state.value == "success"
+    assert seen.requests[0].extensions["timeout"]["read"] == 7
