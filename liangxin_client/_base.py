@@ -283,9 +283,8 @@ def _check_base_url(url: str) -> str:
         raise ConfigurationError(f"base URL must start with http:// or https://, got {url!r}")
     if not parsed.host:
         raise ConfigurationError(f"base URL {url!r} has no host")
-    if (
-        "?" in url or "#" in url
-    ):  # the API's paths go after it: a query or fragment would swallow them
+    # The API's paths go after base_url: a query or fragment would swallow them.
+    if "?" in url or "#" in url:
         raise ConfigurationError(
             f"base URL {url!r} has a query or fragment; give only scheme, host, port and path"
         )
@@ -365,7 +364,7 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
                 "liangxin-mock)",
             )
         )
-        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.timeout = timeout
         if not isinstance(max_retries, int) or max_retries < 0:
             raise ConfigurationError(f"max_retries must be an int >= 0, got {max_retries!r}")
         self.max_retries = max_retries
@@ -377,10 +376,10 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
             "Accept": "application/json",
         }
         self.default_headers = _check_headers(default_headers)
-        for name in self.default_headers:  # a default header replaces ours whatever its case
-            for own in [key for key in self._headers if key.lower() == name.lower()]:
-                del self._headers[own]
-        self._headers.update(self.default_headers)
+        replaced = {name.lower() for name in self.default_headers}  # whatever their case
+        self._headers = {
+            name: value for name, value in self._headers.items() if name.lower() not in replaced
+        } | self.default_headers
         self._clock: Callable[[], float] = time.monotonic
         self._wall: Callable[[], float] = time.time
         self.durations = DurationStats()
@@ -399,6 +398,15 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         self._slots = semaphore(self.max_in_flight)
         self._window = window_class()
         self.tasks = tasks_class(self)
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """The per-request timeout; set a number (seconds, every phase) or an `httpx.Timeout`."""
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: float | httpx.Timeout) -> None:
+        self._timeout = value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
 
     # -- what a subclass supplies --------------------------------------------------------------
 
@@ -604,9 +612,7 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
             httpx.URL(url),
             json=json,
             headers=self._api_headers,
-            extensions={
-                "timeout": httpx.Timeout(timeout).as_dict()
-            },  # client.timeout may be a float
+            extensions={"timeout": timeout.as_dict()},
         )
 
     def _request_timeout(self, deadline: float | None) -> httpx.Timeout:
@@ -621,7 +627,7 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         def cap(value: float | None) -> float:
             return left if value is None else min(value, left)
 
-        t = httpx.Timeout(self.timeout)  # `timeout` may have been set to a number since
+        t = self.timeout
         return httpx.Timeout(
             connect=cap(t.connect), read=cap(t.read), write=cap(t.write), pool=cap(t.pool)
         )
