@@ -6,6 +6,7 @@ import argparse
 import csv
 import io
 import json
+import shlex
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,12 +65,64 @@ def _format(args: argparse.Namespace, text: str) -> str:
     return "jsonl" if text.lstrip().startswith("{") else "csv"
 
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _how_to_fix(name: str, encoding: str) -> str:
+    source = (
+        "IN > OUT"
+        if name == "stdin"
+        else shlex.quote(name)
+        + " > "
+        + shlex.quote(str(Path(name).with_stem(Path(name).stem + "-utf8")))
+    )
+    return (
+        'save it as "CSV UTF-8" (Excel: Save As, "CSV UTF-8 (Comma delimited)") or convert it '
+        f"(`iconv -f {encoding} -t utf-8 {source}`); nothing was sent"
+    )
+
+
+def decode_input(data: bytes, name: str) -> str:
+    """The input as text: UTF-8, with or without a byte-order mark (Excel's "CSV UTF-8" has one).
+
+    Anything else is a usage error naming the first byte that is not UTF-8 and how to fix the
+    file: guessing another encoding could send a mangled prompt, and every row may cost money.
+    """
+    if data.startswith(_UTF16_BOMS):
+        raise UsageError(
+            f'{name} is UTF-16 (Excel\'s "Unicode Text"), not UTF-8: {_how_to_fix(name, "utf-16")}'
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        bad = data[exc.start]
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        latin = bytes([bad]).decode("cp1252", errors="replace")
+        seen = f", {latin!r} in Latin-1/cp1252" if latin.isprintable() and latin != "\ufffd" else ""
+        raise UsageError(
+            f"{name} is not UTF-8: line {line}, byte {column} (0x{bad:02x}{seen}); "
+            + _how_to_fix(name, "cp1252")
+        ) from None
+
+
+def _read(args: argparse.Namespace) -> str:
+    if args.file == "-":
+        stream = sys.stdin
+        buffer = getattr(stream, "buffer", None)
+        if buffer is None:  # a text stream without bytes under it (tests, embedding)
+            return stream.read().removeprefix("\ufeff")
+        return decode_input(buffer.read(), "stdin")
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.file}: {exc}") from None
+    return decode_input(data, str(args.file))
+
+
 def load_bodies(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Every row as a createTask body; any invalid row is a usage error (nothing sent)."""
-    try:
-        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {args.file}: {exc}") from None
+    text = _read(args)
     bodies: list[dict[str, Any]] = []
     problems: list[str] = []
     for number, row in read_rows(text, _format(args, text)):
