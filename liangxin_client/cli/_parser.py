@@ -6,6 +6,7 @@ import argparse
 import difflib
 import math
 import re
+from collections.abc import Iterable
 from typing import Any, NoReturn
 
 import liangxin_contract
@@ -21,11 +22,14 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit 2, with a "did you mean" for typos.
 
     Abbreviations are refused (`--aspect` is not `--aspect-ratio`): a shortened flag that
-    means one thing today would silently mean another once an option is added.
+    means one thing today would silently mean another once an option is added. A flag that does
+    not exist is named first, whatever argparse made of it (`--base URL` before the command
+    made URL an invalid command), with the option it is closest to or a prefix of.
     """
 
-    #: Every option string of the whole command tree (set by build_parser), for suggestions.
-    known_options: tuple[str, ...] = ()
+    #: The long options of the top level, and of each command (set by build_parser).
+    top_options: frozenset[str] = frozenset()
+    command_options: dict[str, frozenset[str]] = {}  # noqa: RUF012  (set once, by build_parser)
     #: The arguments being parsed (set by main), for suggestions.
     argv: tuple[str, ...] = ()
 
@@ -34,26 +38,86 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        self.exit(
-            EXIT_USAGE, f"error: {message}{self._suggestion(message)} (see `{self.prog} --help`)\n"
-        )
+        self.exit(EXIT_USAGE, f"error: {_explain(message)} (see `{self.prog} --help`)\n")
 
-    def _suggestion(self, message: str) -> str:
-        if match := _INVALID_CHOICE.search(message):
+
+def _command() -> str | None:
+    """The command named in the arguments (the first word that is one)."""
+    return next((t for t in _Parser.argv if t in _Parser.command_options), None)
+
+
+def _unknown_flags() -> list[tuple[int, str]]:
+    """(position, flag) of each long option in the arguments that the command does not have."""
+    command = _command()
+    valid = _Parser.top_options | _Parser.command_options.get(command or "", frozenset())
+    unknown = []
+    for position, token in enumerate(_Parser.argv):
+        if token == "--":
+            break
+        flag = token.split("=", 1)[0]
+        if flag.startswith("--") and len(flag) > 2 and flag not in valid:
+            unknown.append((position, flag))
+    return unknown
+
+
+def _closest(flag: str, options: Iterable[str]) -> str | None:
+    """The option `flag` abbreviates (a unique prefix), else the one it is a typo of."""
+    options = sorted(options)
+    prefixed = [o for o in options if o.startswith(flag)]
+    if len(prefixed) == 1:
+        return prefixed[0]
+    # Compared without the leading "--", which every option shares.
+    names = {o[2:]: o for o in prefixed or options}
+    close = difflib.get_close_matches(flag[2:], names, n=1, cutoff=0.7)
+    return names[close[0]] if close else None
+
+
+def _flag_hint(flag: str) -> str:
+    command = _command()
+    here = _Parser.top_options | _Parser.command_options.get(command or "", frozenset())
+    if command is not None:
+        owners = [c for c, options in _Parser.command_options.items() if flag in options]
+        if owners:
+            names = ", ".join(f"`{c}`" for c in owners)
+            return f"{flag} (an option of {names}, not of `{command}`)"
+    if close := _closest(flag, here):
+        return f"{flag} (did you mean {close}?)"
+    everywhere = here.union(*_Parser.command_options.values())
+    if (close := _closest(flag, everywhere)) is not None:
+        owners = [c for c, options in _Parser.command_options.items() if close in options]
+        names = ", ".join(f"`{c}`" for c in owners)
+        return f"{flag} (did you mean {close}? an option of {names})"
+    return flag
+
+
+def _explain(message: str) -> str:
+    """argparse's message, or the unknown flags behind it, with what each was probably meant as."""
+    unknown = _unknown_flags()
+    caused_by_flag = message.startswith(
+        ("unrecognized arguments", "the following arguments are required")
+    )
+    if match := _INVALID_CHOICE.search(message):
+        given = match["given"]
+        after_flag = {p + 1 for p, _ in unknown if "=" not in _Parser.argv[p]}
+        caused_by_flag = any(_Parser.argv[p] == given for p in after_flag if p < len(_Parser.argv))
+        if not caused_by_flag:
             choices = re.findall(r"'([^']*)'", match["choices"])
-            close = difflib.get_close_matches(match["given"], choices, n=1)
-            return f"; did you mean {close[0]!r}?" if close else ""
-        # An unknown flag, wherever argparse stopped (a required option it then misses, too).
-        hints = []
-        for token in _Parser.argv:
-            flag = token.split("=", 1)[0]
-            if not flag.startswith("--") or flag == "--" or flag in _Parser.known_options:
-                continue
-            close = difflib.get_close_matches(flag, _Parser.known_options, n=1, cutoff=0.6)
-            close = close or [o for o in _Parser.known_options if o.startswith(flag)][:1]
-            if close:
-                hints.append(f"{flag} → {close[0]}")
-        return f"; did you mean {', '.join(hints)}?" if hints else ""
+            close = difflib.get_close_matches(given, choices, n=1)
+            return message + (f"; did you mean {close[0]!r}?" if close else "")
+    if not unknown:
+        return message
+    flags = ", ".join(_flag_hint(flag) for _, flag in unknown)
+    what = f"unknown option{'s' if len(unknown) > 1 else ''} {flags}"
+    return what if caused_by_flag else f"{message}; {what}"
+
+
+def _long_options(parser: argparse.ArgumentParser) -> frozenset[str]:
+    return frozenset(
+        option
+        for action in parser._actions
+        for option in action.option_strings
+        if option.startswith("--")
+    )
 
 
 def set_argv(argv: tuple[str, ...]) -> None:
@@ -262,15 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     models = command("models", "list every model and its inputs")
     model_names = models.add_argument("model", nargs="*", metavar="MODEL", help="only these models")
     model_names.completer = _complete_models  # type: ignore[attr-defined]  # argcomplete
-    _Parser.known_options = tuple(
-        sorted(
-            {
-                option
-                for each in (parser, *commands.choices.values())
-                for action in each._actions
-                for option in action.option_strings
-                if option.startswith("--")
-            }
-        )
-    )
+    _Parser.top_options = _long_options(parser)
+    _Parser.command_options = {
+        name: _long_options(sub) - _Parser.top_options for name, sub in commands.choices.items()
+    }
     return parser
