@@ -320,6 +320,7 @@ def test_a_50_column_progress_line_keeps_the_state_and_the_time() -> None:
 
     class Record:
         raw_state = TaskState.GENERATING.value
+        is_terminal = False
 
     with TaskProgress("task_seedream-v4-5-edit_1777600000000", console) as progress:
         progress.update(Record())  # type: ignore[arg-type]
@@ -448,3 +449,25 @@ def test_shell_completion_of_commands_options_and_models(tmp_path: Path) -> None
     models = _complete("liangxin generate -m seedream-v", tmp_path)
     assert "seedream-v4-5" in models and "seedream-v5-lite-edit" in models
     assert json.dumps(models)  # plain strings
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_wait_or_resume_of_a_finished_task_says_it_had_finished_and_how_long_it_took(
+    capsys: pytest.CaptureFixture[str],
+    liangxin_mock: MockServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    terminal: bool,
+) -> None:
+    auth = _auth(liangxin_mock)
+    task_id = run(capsys, *auth, "create", "-m", "z-image", "a fox")[1].strip()
+    assert run(capsys, *auth, "wait", task_id)[0] == EXIT_OK
+    if terminal:
+        monkeypatch.setenv("FORCE_COLOR", "1")  # rich: stderr is a terminal (spinner, then a line)
+    for argv in (["wait", task_id], ["resume", task_id, "-o", str(tmp_path / "o")]):
+        code, _, err = run(capsys, *auth, *argv)
+        assert code == EXIT_OK, err
+        text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", err)
+        assert "0.0 s" not in text  # not "success after 0.0 s": this run did not wait for it
+        # The task's own duration, from its record's createTime and completeTime (0.5 s here).
+        assert re.search(rf"{task_id} had already finished: success \(it took 0\.[5-9] s", text)

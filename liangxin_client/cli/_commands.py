@@ -127,7 +127,7 @@ def _wait(run: Run, client: LiangXin, task_id: str, timeout: float) -> TaskRecor
     with TaskProgress(task_id, run.stderr) as progress:
         record = client.tasks.wait(task_id, timeout=timeout, on_update=progress.update)
     if run.stderr.is_terminal:  # the spinner is gone; plain output already said it
-        run.note(f"{task_id}: {record.raw_state} after {progress.elapsed:.1f} s")
+        run.note(progress.closing(record))
     return record
 
 

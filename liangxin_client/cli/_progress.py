@@ -27,6 +27,37 @@ from liangxin_client import TaskRecord
 ROOM_FOR_STATE_AND_TIME = 24
 
 
+def seconds_text(seconds: float) -> str:
+    """A duration for people: `0.5 s`, `42 s`, `3 min 5 s`, `2 h 10 min`."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{hours // 24} days"
+
+
+def task_duration(record: TaskRecord) -> str | None:
+    """How long the task ran, from its record: createTime to completeTime, else costTime."""
+    millis = record.cost_time
+    if record.create_time is not None and record.complete_time is not None:
+        millis = record.complete_time - record.create_time
+    return seconds_text(millis / 1000) if millis is not None and millis >= 0 else None
+
+
+def finished_ago(record: TaskRecord, now: float | None = None) -> str | None:
+    """How long ago the task finished (its completeTime, on the service's clock), if known."""
+    if record.complete_time is None:
+        return None
+    ago = (time.time() if now is None else now) - record.complete_time / 1000
+    return seconds_text(ago) if ago >= 1 else None
+
+
 class TaskProgress:
     """Shows a task's state and elapsed time on stderr; pass `update` as wait()'s `on_update`."""
 
@@ -36,6 +67,8 @@ class TaskProgress:
         self._start = time.monotonic()
         self._live: Progress | None = None
         self._row: TaskID | None = None
+        #: Whether the first record read was already final (None: nothing read yet).
+        self.already_finished: bool | None = None
 
     def __enter__(self) -> TaskProgress:
         if self.console.is_terminal:
@@ -61,14 +94,31 @@ class TaskProgress:
         return self
 
     def update(self, record: TaskRecord) -> None:
+        if self.already_finished is None:  # the first record read
+            self.already_finished = record.is_terminal
         if self._live is not None and self._row is not None:
             self._live.update(self._row, description=record.raw_state)
+        elif self.already_finished:
+            self.console.print(self.closing(record), highlight=False, soft_wrap=True)
         else:
             self.console.print(
                 f"{self.task_id}: {record.raw_state} ({self.elapsed:.1f} s)",
                 highlight=False,
                 soft_wrap=True,
             )
+
+    def closing(self, record: TaskRecord) -> str:
+        """The line after the spinner: how long this wait took, or that there was nothing to
+        wait for — with the task's own duration from its record (not `after 0.0 s`)."""
+        if not self.already_finished:
+            return f"{self.task_id}: {record.raw_state} after {self.elapsed:.1f} s"
+        took = task_duration(record)
+        ago = finished_ago(record)
+        details = [f"it took {took}" if took else "", f"finished {ago} ago" if ago else ""]
+        said = "; ".join(d for d in details if d)
+        return f"{self.task_id} had already finished: {record.raw_state}" + (
+            f" ({said})" if said else ""
+        )
 
     @property
     def elapsed(self) -> float:
