@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -104,3 +105,131 @@ def test_a_latin1_line_on_stdin_is_named_too(
     [line] = err.strip().splitlines()
     assert line.startswith("error: stdin is not UTF-8") and "line 2" in line
     assert batch.mock.stats()["createTask"] == 0
+
+
+# -- the ETA ------------------------------------------------------------------------------------
+
+
+class FakeClock:
+    """Stands in for the `time` module of `_progress`: a clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return self.now
+
+
+def schedule(durations: list[float], workers: int, servers: int) -> list[tuple[float, float]]:
+    """(taken, finished) of each row when `workers` hold a row each, as AsyncManyRun's tasks do
+    (taking the next row as soon as theirs finishes), and the service runs `servers` at once in
+    the order they came (the others wait for a slot of the submit window)."""
+    import heapq
+
+    times: list[tuple[float, float]] = []
+    held: list[float] = []  # when each held row finishes
+    service: list[float] = [0.0] * servers  # when each service slot is free
+    now = 0.0
+    for seconds in durations:
+        if len(held) == workers:
+            now = heapq.heappop(held)
+        start = max(now, heapq.heappop(service))
+        heapq.heappush(service, start + seconds)
+        heapq.heappush(held, start + seconds)
+        times.append((now, start + seconds))
+    return times
+
+
+def simulate(
+    monkeypatch: pytest.MonkeyPatch,
+    durations: list[float],
+    concurrency: int,
+    estimate: float | None,
+    servers: int | None = None,
+) -> list[tuple[float, float | None]]:
+    """Replay a batch's schedule on a fake clock through a BatchProgress; (true seconds left,
+    the ETA it gives) at the start and after each finished row."""
+    from rich.console import Console
+
+    import liangxin_client.cli._progress as progress_module
+
+    times = schedule(durations, concurrency, servers or concurrency)
+    finish = max(end for _, end in times)
+    clock = FakeClock()
+    monkeypatch.setattr(progress_module, "time", clock)
+    console = Console(file=io.StringIO(), force_terminal=False)
+    progress = progress_module.BatchProgress(
+        console, len(durations), 0, estimate, concurrency=concurrency
+    )
+    # Every event in time order; at one instant, a finish comes before the take it allows.
+    events = sorted(
+        [(taken, 1, index) for index, (taken, _) in enumerate(times)]
+        + [(end, 0, index) for index, (_, end) in enumerate(times)]
+    )
+    seen: list[tuple[float, float | None]] = []
+    with progress:
+        seen.append((finish, progress.eta()))  # what the bar shows before anything is sent
+        rows = progress.track(iter(range(len(durations))), index=lambda i: i)
+        for at, kind, index in events:
+            clock.now = 1000.0 + at
+            if kind == 1:
+                assert next(rows) == index
+            else:
+                progress.finished(index, "success")
+                seen.append((finish - at, progress.eta()))
+    return seen
+
+
+def test_the_eta_of_a_fresh_batch_counts_its_concurrency(monkeypatch: pytest.MonkeyPatch) -> None:
+    """200 rows of 3 s, 64 at a time: 12 s (it said 600 s: 200 × 3 s, one at a time)."""
+    seen = simulate(monkeypatch, [3.0] * 200, concurrency=64, estimate=3.0)
+    assert seen[0] == (12.0, 12.0)
+    for truth, eta in seen[1:]:
+        assert eta is not None and abs(eta - truth) <= 1.0, (truth, eta)  # shown: at least 1 s
+
+
+def test_the_eta_follows_uneven_durations_within_a_wave(monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
+
+    rng = random.Random(7)
+    durations = [rng.uniform(2.0, 6.0) for _ in range(500)]
+    seen = simulate(monkeypatch, durations, concurrency=32, estimate=None)
+    assert seen[0] == (seen[0][0], None)  # nothing known yet: "ETA ?"
+    # The first rows to finish are the quickest: the ages of those still running count too.
+    assert seen[10][1] is not None and seen[10][1] > 0.6 * seen[10][0]
+    for truth, eta in seen[32:-32]:  # after a wave, until the last one
+        assert eta is not None and abs(eta - truth) <= 0.35 * truth + 3.0, (truth, eta)
+
+
+def test_the_eta_learns_a_narrower_window_than_the_concurrency(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--concurrency 64, but the service lets 8 run at once (429s narrow the submit window):
+    rows wait for a slot, and the time a row takes, from taken to finished, says so."""
+    durations = [2.0] * 400
+    seen = simulate(monkeypatch, durations, concurrency=64, estimate=2.0, servers=8)
+    for truth, eta in seen[100:]:
+        assert eta is not None and abs(eta - truth) <= 0.1 * truth + 2.0, (truth, eta)
+
+
+def test_the_bar_of_a_batch_starts_with_an_eta_for_its_concurrency(
+    batch: InProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liangxin_client import DurationStats
+    from liangxin_client.cli._durations_file import save_durations
+
+    stats = DurationStats()
+    for _ in range(3):
+        stats.add("z-image", 3.0)  # learned earlier: a z-image task takes 3 s
+    save_durations(stats, batch.mock.base_url, tmp_path / "cache" / "durations.json")
+    monkeypatch.setenv("FORCE_COLOR", "1")  # a terminal: the bar shows before any row finishes
+    source = tmp_path / "rows.jsonl"
+    source.write_text("".join(json.dumps({"prompt": f"row {i}"}) + "\n" for i in range(100)))
+    code, _, err = batch(str(source), "-m", "z-image", "-o", "out")
+    assert code == EXIT_OK, err
+    first = re.search(r"ETA ([^\x1b\r\n]*)", re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", err))
+    # 100 rows, 64 at a time, 3 s each: two rounds, 6 s (it said 300 s, one row at a time).
+    assert first is not None and first[1].strip() == "6.0 s", err

@@ -168,14 +168,13 @@ async def _run_batch(
             wait = _callback_wait(client, receiver, args.timeout)
         many = AsyncManyRun(
             client,
-            items,
+            progress.track(items, index=lambda item: item.index),
             concurrency=args.concurrency,
             timeout=args.timeout,
             download_to=args.out,
             hooks=ManyHooks(submitting=submitting, created=created),
             wait=wait,
         )
-        progress.concurrency = args.concurrency
         consumer = asyncio.current_task()
         assert consumer is not None
         interrupted = asyncio.Event()
@@ -201,8 +200,7 @@ async def _run_batch(
         try:
             async for outcome in many:
                 _record(journal, outcome)
-                if outcome.status != "not_submitted":
-                    progress.finished(outcome.status)
+                progress.finished(outcome.index, outcome.status)
         except asyncio.CancelledError:
             if not interrupted.is_set():
                 raise
@@ -254,7 +252,14 @@ def cmd_batch(run: Run) -> int:
                     )
                     + f"; journal {journal.path}"
                 )
-                progress = BatchProgress(run.stderr, len(bodies), final, _estimate(client, bodies))
+                progress = BatchProgress(
+                    run.stderr,
+                    len(bodies),
+                    final,
+                    _estimate(client, bodies),
+                    concurrency=args.concurrency,
+                    todo=len(items),
+                )
                 started = time.monotonic()
                 try:
                     with progress:

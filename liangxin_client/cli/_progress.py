@@ -7,21 +7,28 @@ of a `batch`, with its rate and ETA.
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 
 from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     SpinnerColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
 from rich.table import Column
+from rich.text import Text
 
 from liangxin_client import TaskRecord
+
+ItemT = TypeVar("ItemT")
 
 #: Columns kept for the spinner, the longest state (`generating`) and the elapsed time.
 ROOM_FOR_STATE_AND_TIME = 24
@@ -129,18 +136,53 @@ class TaskProgress:
             self._live.stop()
 
 
-class BatchProgress:
-    """Counts, rate and ETA on stderr: a rich bar on a terminal, a line every 10 % otherwise."""
+class _DetailColumn(ProgressColumn):
+    """The counts, rate and ETA, computed at each refresh (so the ETA counts down between rows)."""
 
-    def __init__(self, console: Console, total: int, done: int, estimate: float | None) -> None:
+    def __init__(self, owner: BatchProgress) -> None:
+        super().__init__()
+        self._owner = owner
+
+    def render(self, task: Task) -> Text:
+        return Text(self._owner.detail())
+
+
+class BatchProgress:
+    """Counts, rate and ETA on stderr: a rich bar on a terminal, a line every 10 % otherwise.
+
+    The ETA models the run as it is: `concurrency` rows held at once (AsyncManyRun's tasks, fed
+    through `track`), each for about `duration()` seconds — the median time a row of this run
+    was held, from taken to finished (queueing for the submit window included, so a window
+    narrowed by 429s shows as longer rows), else `estimate`, the durations learned earlier. The
+    rows held now finish when their age says; the rows not taken yet follow in the slots they
+    free. (The rate of rows finished per second since the start is shown, but not used: it
+    counts the first wave's wait as idle and began 64x too high or too low.)
+    """
+
+    #: How many of this run's row durations the ETA takes the median of.
+    KEEP = 64
+
+    def __init__(
+        self,
+        console: Console,
+        total: int,
+        done: int,
+        estimate: float | None,
+        *,
+        concurrency: int = 1,
+        todo: int | None = None,
+    ) -> None:
         self.console = console
         self.total = total
         self.done = done
         self.counts: Counter[str] = Counter()
         self.estimate = estimate  # seconds per task, learned earlier (None: unknown)
-        self.concurrency = 1
+        self.concurrency = max(1, concurrency)
+        self.todo = total - done if todo is None else todo  # rows this run works on
         self._start = time.monotonic()
         self._finished_here = 0
+        self._held: dict[int, float] = {}  # row index -> when a worker took it
+        self._took: deque[float] = deque(maxlen=self.KEEP)
         self._live: Progress | None = None
         self._row: TaskID | None = None
         self._next_line = 0.1
@@ -151,28 +193,64 @@ class BatchProgress:
                 TextColumn("batch"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("{task.fields[detail]}"),
+                _DetailColumn(self),
                 console=self.console,
                 transient=False,
             )
             self._live.start()
-            self._row = self._live.add_task(
-                "batch", total=self.total, completed=self.done, detail=self.detail()
-            )
+            self._row = self._live.add_task("batch", total=self.total, completed=self.done)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._live is not None:
             self._live.stop()
 
+    def track(self, items: Iterable[ItemT], index: Callable[[ItemT], int]) -> Iterator[ItemT]:
+        """`items`, noting when each is taken (by one of the run's `concurrency` workers)."""
+        for item in items:
+            self._held[index(item)] = time.monotonic()
+            yield item
+
+    def duration(self) -> float | None:
+        """Seconds a row is held, on average: from this run's rows (finished ones, and the ages
+        of those still held, which took at least that long: a Kaplan-Meier mean, so the first
+        rows to finish, the quickest, do not speak for all), else the estimate learned earlier
+        (raised to what the rows held now show, when they are already older)."""
+        now = time.monotonic()
+        observed = sorted(
+            [(seconds, True) for seconds in self._took]
+            + [(now - taken, False) for taken in self._held.values()]
+        )
+        mean, alive, at, left = 0.0, 1.0, 0.0, len(observed)
+        for seconds, finished in observed:
+            mean += alive * (seconds - at)
+            at = seconds
+            if finished:
+                alive *= 1 - 1 / left
+            left -= 1
+        if len(self._took) >= 3 or (self._took and self.estimate is None):
+            return mean
+        if self.estimate is None:
+            return None
+        return max(self.estimate, mean)
+
     def eta(self) -> float | None:
-        left = self.total - self.done
-        elapsed = time.monotonic() - self._start
-        if self._finished_here >= 5 and elapsed > 0:
-            return left / (self._finished_here / elapsed)
-        if self.estimate is not None:
-            return -(-left // max(1, self.concurrency)) * self.estimate
-        return None
+        """Seconds until the rows of this run are finished; None while nothing is known."""
+        left = self.todo - self._finished_here
+        if left <= 0:
+            return 0.0
+        each = self.duration()
+        if each is None:
+            return None
+        now = time.monotonic()
+        held = sorted(max(0.0, each - (now - taken)) for taken in self._held.values())
+        slots = max(self.concurrency, len(held))
+        waiting = max(0, left - len(held))
+        ends = [0.0] * (slots - len(held)) + held  # when each slot is free, soonest first
+        rounds, extra = divmod(waiting, slots)
+        # Waiting rows go to the slots in the order they free up, `each` seconds apiece.
+        eta = max(end + (rounds + (j < extra)) * each for j, end in enumerate(ends))
+        return max(eta, 1.0)
 
     def detail(self) -> str:
         elapsed = time.monotonic() - self._start
@@ -180,15 +258,24 @@ class BatchProgress:
         parts = [f"{k} {v}" for k, v in sorted(self.counts.items())]
         eta = self.eta()
         parts.append(f"{rate:.1f}/s")
-        parts.append(f"ETA {eta:.0f} s" if eta is not None else "ETA ?")
+        if eta is None:
+            parts.append("ETA ?")
+        elif eta > 0:  # (nothing left: no ETA)
+            parts.append(f"ETA {seconds_text(eta)}")
         return " · ".join(parts)
 
-    def finished(self, status: str) -> None:
+    def finished(self, index: int, status: str) -> None:
+        """Row `index` is done with (`not_submitted`: given back, never sent)."""
+        taken = self._held.pop(index, None)
+        if status == "not_submitted":
+            return
+        if taken is not None:
+            self._took.append(time.monotonic() - taken)
         self.done += 1
         self._finished_here += 1
         self.counts[status] += 1
         if self._live is not None and self._row is not None:
-            self._live.update(self._row, completed=self.done, detail=self.detail())
+            self._live.update(self._row, completed=self.done)
         elif self.done / self.total >= self._next_line or self.done == self.total:
             self._next_line = self.done / self.total + 0.1
             self.console.print(f"batch: {self.done}/{self.total} · {self.detail()}", markup=False)
