@@ -10,10 +10,19 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from liangxin_client.cli import EXIT_OK, EXIT_USAGE
+from liangxin_client.cli import (
+    EXIT_API_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_FINISHED,
+    EXIT_OK,
+    EXIT_TASK_FAILED,
+    EXIT_USAGE,
+    main,
+)
 from liangxin_mock import MockServer
 from tests.test_cli_batch import InProcess, manifest
 
@@ -233,3 +242,145 @@ def test_the_bar_of_a_batch_starts_with_an_eta_for_its_concurrency(
     first = re.search(r"ETA ([^\x1b\r\n]*)", re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", err))
     # 100 rows, 64 at a time, 3 s each: two rounds, 6 s (it said 300 s, one row at a time).
     assert first is not None and first[1].strip() == "6.0 s", err
+
+
+# -- the end of a run, and --status ----------------------------------------------------------------
+
+
+def _run_of(*argv: str) -> Any:
+    from liangxin_client.cli import Run, build_parser
+
+    return Run(build_parser().parse_args(list(argv)))
+
+
+def test_an_interrupted_summary_reads_as_interrupted_with_what_is_done_and_left(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from liangxin_client.cli._batch_report import summary
+
+    run = _run_of("batch", "rows.jsonl", "-m", "z-image", "-o", "out")
+    counts = {"success": 11, "failed": 1, "submitted": 40, "pending": 148}
+    assert summary(run, counts, 200, 2.3, completed=False) == EXIT_INTERRUPTED
+    out, err = capsys.readouterr()
+    assert "200 rows in 2.3 s" not in out  # it read as a batch done
+    assert out.splitlines()[0] == (
+        "interrupted after 2.3 s: 12 of 200 rows finished (success 11, failed 1), "
+        "188 left (submitted 40, pending 148)"
+    )
+    command = "liangxin batch rows.jsonl -o out --journal out/rows.journal.sqlite --model z-image"
+    assert err.startswith(
+        f"interrupted; nothing is lost: resume with `{command}` for the 188 rows "
+        "(submitted 40, pending 148) left"
+    )
+
+
+def test_after_an_ambiguous_row_the_hint_names_what_finishes_it_and_its_risk(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from liangxin_client.cli._batch_report import summary
+
+    run = _run_of("batch", "rows.jsonl", "-o", "out")
+    assert summary(run, {"success": 199, "ambiguous": 1}, 200, 9.0, completed=True) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("200 rows in 9.0 s: success 199, ambiguous 1\n")
+    # Not "rerun `liangxin batch ...` to resume": that leaves an ambiguous row alone.
+    assert "not done" not in err and "resume" not in err
+    assert "1 row ambiguous" in err and "leaves it alone" in err
+    assert "--journal out/rows.journal.sqlite --resubmit-ambiguous`" in err
+    assert "paying twice" in err
+
+
+def test_one_row_is_one_row(batch: InProcess, tmp_path: Path) -> None:
+    source = tmp_path / "one.jsonl"
+    source.write_text('{"prompt": "a fox"}\n')
+    code, out, err = batch(str(source), "-m", "z-image", "-o", "out")
+    assert code == EXIT_OK, err
+    assert out.startswith("1 row in ") and "batch: 1 row;" in err
+    assert main(["batch", "--status", "out/one.journal.sqlite"]) == EXIT_OK
+    out, _ = batch.capsys.readouterr()
+    assert "1 row (" in out
+    assert "1 rows" not in out + err
+
+
+def _paste(command: str, batch: InProcess) -> tuple[int, str, str]:
+    """Run a printed `liangxin ...` command (with the key, which it never shows)."""
+    import shlex
+
+    argv = shlex.split(command)
+    assert argv[0] == "liangxin"
+    code = main([*argv[1:], "--api-key", batch.mock.api_key])
+    out, err = batch.capsys.readouterr()
+    return code, out, err
+
+
+def test_status_of_an_unfinished_batch_exits_5_and_prints_the_command_that_resumes_it(
+    batch: InProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "rows.csv"
+    source.write_text("prompt\n" + "".join(f"row {i}\n" for i in range(6)))
+    # Waits that end before the tasks do (0.2 s): six rows with a task, none finished.
+    code, _, err = batch(source.name, "-m", "z-image", "-o", "out", "--timeout", "0.01")
+    assert code == EXIT_API_ERROR, err
+    assert "6 rows (error 6) not done: `liangxin --base-url" in err
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # --status from another directory
+    journal = tmp_path / "out" / "rows.journal.sqlite"
+    assert main(["batch", "--status", str(journal)]) == EXIT_NOT_FINISHED == 5
+    out, _ = batch.capsys.readouterr()
+    assert "not finished: 6 rows left" in out
+    [command] = re.findall(r"`([^`]*)`", out.split("not finished", 1)[1])
+    assert command.startswith(f"cd {tmp_path} && liangxin --base-url {batch.mock.base_url} ")
+    assert command.endswith(
+        f"batch {source.name} -o out --journal {journal} --model z-image --timeout 0.01"
+    )
+    assert "(with your --api-key: it is never shown)" in out
+    # The command, pasted (with a wait long enough this time): it resumes, waiting for the six
+    # tasks — none is paid again.
+    where, pasted = command.removesuffix(" --timeout 0.01").split(" && ")
+    monkeypatch.chdir(where.removeprefix("cd "))
+    code, _, err = _paste(pasted, batch)
+    assert code == EXIT_OK, err
+    assert batch.mock.stats()["createTask"] == 6
+    assert main(["batch", "--status", str(journal), "--json"]) == EXIT_OK
+    report = json.loads(batch.capsys.readouterr().out)
+    assert report["finished"] is True and report["resume"] is None
+    assert report["states"] == {"success": 6}
+
+
+def test_status_of_a_batch_left_with_an_ambiguous_row_names_the_resubmit_and_its_risk(
+    batch: InProcess, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    source = tmp_path / "rows.jsonl"
+    source.write_text('{"prompt": "a"}\n{"prompt": "b"}\n')
+    assert batch(str(source), "-m", "z-image")[0] == EXIT_OK
+    journal = tmp_path / "liangxin-output" / "rows.journal.sqlite"
+    db = sqlite3.connect(journal)
+    with db:
+        db.execute("UPDATE rows SET state = 'ambiguous', task_id = NULL WHERE idx = 1")
+    db.close()
+    assert main(["batch", "--status", str(journal.relative_to(tmp_path))]) == EXIT_NOT_FINISHED
+    out, _ = batch.capsys.readouterr()
+    assert "not done" not in out and "1 row ambiguous" in out
+    assert (
+        "--journal liangxin-output/rows.journal.sqlite --model z-image --resubmit-ambiguous`" in out
+    )
+
+
+def test_status_of_a_finished_batch_with_a_failed_task_exits_3(
+    batch: InProcess, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    source = tmp_path / "rows.jsonl"
+    source.write_text('{"prompt": "a"}\n{"prompt": "b"}\n')
+    assert batch(str(source), "-m", "z-image")[0] == EXIT_OK
+    journal = tmp_path / "liangxin-output" / "rows.journal.sqlite"
+    db = sqlite3.connect(journal)
+    with db:
+        db.execute("UPDATE rows SET state = 'failed' WHERE idx = 1")
+    db.close()
+    assert main(["batch", "--status", str(journal)]) == EXIT_TASK_FAILED
+    assert "finished: every row is done" in batch.capsys.readouterr().out

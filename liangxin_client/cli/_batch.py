@@ -38,6 +38,8 @@ from liangxin_client.cli._batch_report import (
     cmd_status,
     journal_path,
     manifest_path,
+    plural,
+    resume_meta,
     summary,
     write_manifest,
 )
@@ -238,15 +240,17 @@ def cmd_batch(run: Run) -> int:
                 raise UsageError(str(exc)) from None
             with journal:
                 try:
-                    resumed = journal.start(bodies, {"input": str(args.file), "out": str(args.out)})
+                    resumed = journal.start(
+                        bodies, {"input": str(args.file), "out": str(args.out), **resume_meta(run)}
+                    )
                 except JournalError as exc:
                     raise UsageError(str(exc)) from None
                 items, final, ambiguous = _plan(journal, args.resubmit_ambiguous)
                 run.note(
-                    f"batch: {len(bodies)} rows"
+                    f"batch: {plural(len(bodies), 'row')}"
                     + (f", resuming ({final} finished, {len(items)} to do)" if resumed else "")
                     + (
-                        f"; {ambiguous} ambiguous rows left alone (--resubmit-ambiguous)"
+                        f"; {plural(ambiguous, 'ambiguous row')} left alone (--resubmit-ambiguous)"
                         if ambiguous
                         else ""
                     )

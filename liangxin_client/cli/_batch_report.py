@@ -9,12 +9,15 @@ import json
 import os
 import shlex
 import tempfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
-from liangxin_client import DEFAULT_MANY_CONCURRENCY
+from liangxin_client import DEFAULT_MANY_CONCURRENCY, DEFAULT_WAIT_TIMEOUT
 from liangxin_client.cli._exits import (
     EXIT_API_ERROR,
     EXIT_INTERRUPTED,
+    EXIT_NOT_FINISHED,
     EXIT_OK,
     EXIT_TASK_FAILED,
     UsageError,
@@ -41,36 +44,153 @@ def manifest_path(args: argparse.Namespace) -> Path:
     return Path(args.manifest or Path(args.out) / f"{_name(args)}.manifest.jsonl")
 
 
-def resume_command(run: Run) -> str:
-    """The command that resumes this batch (the same one, with its paths spelled out).
+def plural(count: int, word: str) -> str:
+    """`1 row`, `2 rows`."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
-    A `--callback-url` is written as `"$LIANGXIN_CALLBACK_URL"` (unset, the command refuses to
-    run: `--listen` needs it) and `resume_note` says so.
-    """
+
+def resume_meta(run: Run) -> dict[str, str]:
+    """What the journal keeps of this run's options (beyond `input` and `out`), so that
+    `--status` can print the command that resumes it. Never the key, nor the callback URL: only
+    that they were given."""
     args = run.args
-    parts = ["liangxin", *(["--mock"] if args.mock else []), "batch", args.file]
-    parts += ["-o", args.out, "--journal", str(journal_path(args))]
-    for flag, value in (
-        ("--model", args.model),
-        ("--callback-url", _CALLBACK_PLACEHOLDER if args.callback_url else None),
-        ("--listen", args.listen),
+    given = {
+        "cwd": os.getcwd(),
+        "journal": str(journal_path(args)),
+        "manifest": args.manifest,
+        "format": args.format,
+        "model": args.model,
+        "mock": "1" if args.mock else None,
+        "base_url": args.base_url,
+        "profile": args.profile,
+        "api_key": "flag" if args.api_key else None,
+        "callback_url": "given" if args.callback_url else None,
+        "listen": args.listen,
+        "concurrency": (
+            str(args.concurrency) if args.concurrency != DEFAULT_MANY_CONCURRENCY else None
+        ),
+        "timeout": f"{args.timeout:g}" if args.timeout != DEFAULT_WAIT_TIMEOUT else None,
+    }
+    return {key: value for key, value in given.items() if value}
+
+
+def _command(file: str, out: str, journal: str, options: Mapping[str, str]) -> str:
+    """`liangxin batch FILE -o OUT --journal JOURNAL` with the options a run was given."""
+    parts = ["liangxin"]
+    if options.get("mock"):
+        parts.append("--mock")
+    for flag, key in (("--base-url", "base_url"), ("--profile", "profile")):
+        if options.get(key):
+            parts += [flag, options[key]]
+    parts += ["batch", file, "-o", out, "--journal", journal]
+    for flag, key in (
+        ("--manifest", "manifest"),
+        ("--format", "format"),
+        ("--model", "model"),
+        ("--callback-url", "callback_url"),
+        ("--listen", "listen"),
+        ("--concurrency", "concurrency"),
+        ("--timeout", "timeout"),
     ):
-        if value:
-            parts += [flag, value]
-    if args.concurrency != DEFAULT_MANY_CONCURRENCY:
-        parts += ["--concurrency", str(args.concurrency)]
-    if args.file == "-":
+        if options.get(key):
+            parts += [flag, _CALLBACK_PLACEHOLDER if key == "callback_url" else options[key]]
+    if file == "-":
         parts.insert(0, "<same input> |")
     text = shlex.join(parts).replace("'<same input> |'", "<same input> |")
     return text.replace(shlex.quote(_CALLBACK_PLACEHOLDER), f'"${CALLBACK_VARIABLE}"')
 
 
+def resume_command(run: Run) -> str:
+    """The command that resumes this batch (the same one, with its paths spelled out).
+
+    A `--callback-url` is written as `"$LIANGXIN_CALLBACK_URL"` (unset, the command refuses to
+    run: `--listen` needs it) and `resume_note` says so; the key is never repeated.
+    """
+    args = run.args
+    return _command(args.file, args.out, str(journal_path(args)), resume_meta(run))
+
+
+def _note(callback: str | None, api_key: bool) -> str:
+    notes = []
+    if callback is not None:
+        notes.append(f"with {CALLBACK_VARIABLE} set to your callback URL{callback}")
+    if api_key:
+        notes.append("with your --api-key: it is never shown")
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
 def resume_note(run: Run) -> str:
-    """What to set before pasting `resume_command` (empty without a callback URL)."""
+    """What to set or add before pasting `resume_command` (empty when nothing)."""
     url = run.args.callback_url
-    if not url:
-        return ""
-    return f" (with {CALLBACK_VARIABLE} set to your callback URL, {redact_url(url)})"
+    return _note(f", {redact_url(url)}" if url else None, bool(run.args.api_key))
+
+
+def status_resume(
+    meta: Mapping[str, str], journal: Path, bodies: list[dict[str, Any]]
+) -> tuple[str, str]:
+    """(command, note) that resume the batch of `journal`, from what its first run recorded,
+    run from here: `cd` to where that run ran when it is not here (its paths are relative to
+    it)."""
+    options = dict(meta)
+    if "model" not in options and "cwd" not in options:  # a journal from before: rows may
+        models = {str(body.get("model")) for body in bodies}  # have taken their model from -m
+        if len(models) == 1:  # (-m MODEL only fills rows that name none: safe when all agree)
+            options["model"] = models.pop()
+    where = options.get("cwd")
+    here = where is None or Path(where) == Path.cwd()
+    path = str(journal) if here else str(journal.resolve())
+    command = _command(meta.get("input", "?"), meta.get("out", "?"), path, options)
+    note = _note("" if options.get("callback_url") else None, bool(options.get("api_key")))
+    return (command if here else f"cd {shlex.quote(str(where))} && {command}"), note
+
+
+def _resubmit(command: str) -> str:
+    """`command` with `--resubmit-ambiguous` (before a `cd`'s command is not where it goes)."""
+    return command + " --resubmit-ambiguous"
+
+
+def left_over(counts: Mapping[str, int]) -> tuple[int, int]:
+    """(rows a rerun resumes, ambiguous rows a rerun leaves alone) of a batch's counts."""
+    ambiguous = counts.get("ambiguous", 0) + counts.get("submitting", 0)
+    finished = counts.get("success", 0) + counts.get("failed", 0)
+    return sum(counts.values()) - finished - ambiguous, ambiguous
+
+
+def _states(counts: Mapping[str, int], states: Iterable[str]) -> str:
+    return ", ".join(f"{state} {counts[state]}" for state in states if counts.get(state))
+
+
+_FINISHED = ("success", "failed")
+_LEFT = ("submitted", "pending", "error", "ambiguous", "submitting")
+
+
+def leftover_notes(
+    counts: Mapping[str, int], command: str, note: str, *, interrupted: bool = False
+) -> list[str]:
+    """What finishes the rows left: the same command for those it resumes; for ambiguous ones,
+    which it leaves alone, the check to make and the option that sends them again (and may pay
+    twice)."""
+    resumable, ambiguous = left_over(counts)
+    lines = []
+    left = f"{plural(resumable, 'row')} ({_states(counts, _LEFT[:3])})"
+    if interrupted:
+        resume = f": resume with `{command}`{note} for the {left} left" if resumable else ""
+        lines.append(f"interrupted; nothing is lost{resume}")
+    elif resumable:
+        lines.append(
+            f"{left} not done: `{command}`{note} resumes them (it waits for the tasks already "
+            "made and sends the rows that were not)"
+        )
+    if ambiguous:
+        them = "it" if ambiguous == 1 else "them"
+        lines.append(
+            f"{plural(ambiguous, 'row')} ambiguous: the createTask may have been accepted, so "
+            f"a rerun leaves {them} alone (the manifest has what was sent); look for "
+            f"{them} in the service's task list, and only if not there, "
+            f"`{_resubmit(command)}`{note} sends {them} again — paying twice for any that was "
+            "created"
+        )
+    return lines
 
 
 def write_manifest(journal: Journal, path: Path) -> None:
@@ -89,9 +209,12 @@ def write_manifest(journal: Journal, path: Path) -> None:
 
 
 def cmd_status(run: Run) -> int:
-    """`liangxin batch --status JOURNAL`: rows per state, ambiguous rows, errors."""
+    """`liangxin batch --status JOURNAL`: rows per state, ambiguous rows, errors, and the command
+    that resumes an unfinished batch. Exit 0 when every row succeeded, 3 when every row is
+    finished and some tasks failed, 5 (EXIT_NOT_FINISHED) while rows are left."""
+    path = Path(run.args.status)
     try:
-        with Journal(Path(run.args.status), create=False) as journal:
+        with Journal(path, create=False) as journal:
             counts = journal.counts()
             rows = list(journal.rows())
             meta = journal.meta()
@@ -99,12 +222,21 @@ def cmd_status(run: Run) -> int:
         raise UsageError(str(exc)) from None
     ambiguous = [r.manifest() for r in rows if r.state in ("ambiguous", "submitting")]
     errors = [r.manifest() for r in rows if r.state in ("error", "failed")]
+    resumable, unsure = left_over(counts)
+    finished = not resumable and not unsure
+    command, note = status_resume(meta, path, [r.body for r in rows])
+    if finished:
+        code = EXIT_TASK_FAILED if counts.get("failed") else EXIT_OK
+    else:
+        code = EXIT_NOT_FINISHED
     if run.json:
         print(
             json.dumps(
                 {
                     "rows": len(rows),
                     "states": counts,
+                    "finished": finished,
+                    "resume": None if finished else command,
                     "meta": meta,
                     "ambiguous": ambiguous,
                     "errors": errors,
@@ -113,26 +245,32 @@ def cmd_status(run: Run) -> int:
                 ensure_ascii=False,
             )
         )
-        return EXIT_OK
-    print(f"{run.args.status}: {len(rows)} rows ({meta.get('input', '?')})")
+        return code
+    print(f"{run.args.status}: {plural(len(rows), 'row')} ({meta.get('input', '?')})")
     for state, count in counts.items():
         print(f"  {state:<11} {count}")
     for entry in ambiguous:
-        summary = {k: entry["request"].get(k) for k in ("model",)}
+        model = entry["request"].get("model")
         prompt = str(entry["request"].get("input", {}).get("prompt", ""))[:60]
-        print(f"  ambiguous row {entry['index'] + 1}: {summary['model']} {prompt!r}")
+        print(f"  ambiguous row {entry['index'] + 1}: {model} {prompt!r}")
     for entry in errors[:20]:
         task = f" task {entry['taskId']}" if entry["taskId"] else ""
         print(f"  {entry['state']} row {entry['index'] + 1}{task}: {entry['error']}")
-    done = counts.get("success", 0) + counts.get("failed", 0)
-    if done < len(rows):
-        print("  not finished: run the same `liangxin batch` command again to resume")
-    return EXIT_OK
+    if finished:
+        print("finished: every row " + ("succeeded" if code == EXIT_OK else "is done"))
+    else:
+        left = resumable + unsure
+        print(f"not finished: {plural(left, 'row')} left")
+        for line in leftover_notes(counts, command, note):
+            print(f"  {line}")
+    return code
 
 
 def summary(run: Run, counts: dict[str, int], total: int, wall: float, completed: bool) -> int:
-    """The end of a run: states, the manifest's path, how to resume; the exit code."""
+    """The end of a run: states, the manifest's path, what is left and the command that
+    finishes it; the exit code."""
     args = run.args
+    resumable, ambiguous = left_over(counts)
     if run.json:
         print(
             json.dumps(
@@ -143,24 +281,30 @@ def summary(run: Run, counts: dict[str, int], total: int, wall: float, completed
                     "manifest": str(manifest_path(args)),
                     "journal": str(journal_path(args)),
                     "completed": completed,
+                    "left": resumable + ambiguous,
+                    "resume": resume_command(run) if resumable + ambiguous else None,
                 },
                 indent=2,
             )
         )
-    else:
-        states = ", ".join(f"{k} {v}" for k, v in counts.items())
-        print(f"{total} rows in {wall:.1f} s: {states}")
+    elif completed:
+        print(f"{plural(total, 'row')} in {wall:.1f} s: {_states(counts, counts)}")
         print(f"manifest: {manifest_path(args)}")
+    else:
+        finished = sum(counts.get(state, 0) for state in _FINISHED)
+        done = f" ({_states(counts, _FINISHED)})" if finished else ""
+        left = resumable + ambiguous
+        print(
+            f"interrupted after {wall:.1f} s: {finished} of {plural(total, 'row')} finished"
+            f"{done}, {left} left ({_states(counts, _LEFT)})"
+        )
+        print(f"manifest: {manifest_path(args)}")
+    for line in leftover_notes(
+        counts, resume_command(run), resume_note(run), interrupted=not completed
+    ):
+        run.note(line)
     if not completed:
-        run.note(
-            f"interrupted; nothing is lost: resume with `{resume_command(run)}`{resume_note(run)}"
-        )
         return EXIT_INTERRUPTED
-    unfinished = total - counts.get("success", 0) - counts.get("failed", 0)
-    if unfinished:
-        run.note(
-            f"{unfinished} rows not done (see the manifest, or `liangxin batch --status "
-            f"{journal_path(args)}`); rerun `{resume_command(run)}`{resume_note(run)} to resume"
-        )
+    if resumable + ambiguous:
         return EXIT_API_ERROR
     return EXIT_TASK_FAILED if counts.get("failed") else EXIT_OK

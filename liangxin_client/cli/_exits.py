@@ -10,11 +10,12 @@ EXIT_API_ERROR = 1  # the service answered with an error or could not be reached
 EXIT_USAGE = 2  # bad arguments or input rejected before anything was sent
 EXIT_TASK_FAILED = 3  # the task reached `fail`
 EXIT_TIMEOUT = 4  # --timeout passed before the task finished (it goes on)
+EXIT_NOT_FINISHED = 5  # `batch --status`: rows are left (it prints the command that resumes)
 EXIT_INTERRUPTED = 130  # Ctrl-C
 
 EXIT_CODES = (
     "0 ok, 1 API or other error after sending, 2 usage or invalid input (nothing sent), "
-    "3 task failed, 4 timed out, 130 Ctrl-C"
+    "3 task failed, 4 timed out, 5 batch --status: not finished, 130 Ctrl-C"
 )
 
 
