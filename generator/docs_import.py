@@ -810,13 +810,33 @@ def main(argv: list[str]) -> int:
     pages = len({imp.stem for imp in imports if imp.changes})
     summary = f"docs-import: {changed} change(s) in {pages} page(s), {unread} part(s) not read"
     if written:
-        summary += f"; wrote {', '.join(str(p) for p in written)} (now run: python -m generator docs-check)"
+        files = ", ".join(shown_path(p) for p in written)
+        summary += f"; wrote {files} (now run: {python_command()} -m generator docs-check)"
     elif not args.write and any(imp.changes and writable(imp) is None for imp in imports):
         summary += "; --write applies them"
     print(summary)
     if args.check and (changed or unread):
         return DIFFERS
     return 0
+
+
+def shown_path(path: Path) -> str:
+    """`path` as the user can type it from here: relative under the working directory."""
+    try:
+        return path.absolute().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def python_command() -> str:
+    """The interpreter running this, as a command to type: `.venv/bin/python` in a fresh clone
+    (where a bare `python` lacks the project's dependencies), `python` when it is elsewhere."""
+    exe = Path(sys.executable)
+    try:
+        relative = exe.relative_to(Path.cwd())
+    except ValueError:
+        return "python"
+    return relative.as_posix() if len(relative.parts) > 1 else f"./{relative.as_posix()}"
 
 
 def report(imp: Import) -> None:
