@@ -147,7 +147,7 @@ def test_the_walkthrough_followed_exactly_ends_green(clone: Path) -> None:
     # The README's test command, on what the walkthrough changed: green.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     tests = subprocess.run(
-        [str(clone / VENV_PYTHON), "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *AFFECTED_TESTS],
+        [str(clone / VENV_PYTHON), "-m", "pytest", "-q", "-x", *AFFECTED_TESTS],
         cwd=clone,
         env=env,
         capture_output=True,
