@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import worked_example
 import yaml
 
 from generator import docs_check, docs_import
@@ -367,52 +368,6 @@ def test_open_list_in_docs_check(
 
 # ---------------------------------------------------------------- the README's worked example
 
-WORKED_PAGE = "flux-2-pro-new-field.md"
-SAFETY_TOLERANCE = {"type": "integer", "minimum": 0, "maximum": 6, "default": 2}
-
-
-def written_by(fact: dict[str, Any], page: str) -> bool:
-    entries = fact.get("from", [])
-    return any(e.get("page") == page for e in (entries if isinstance(entries, list) else [entries]))
-
-
-def undo_worked_example(docs: Path, spec: Path) -> None:
-    """Take the README's worked example out of these copies, if it was applied.
-
-    The walkthrough is something a reader does to this repository: its replay must give the same
-    answer before and after they followed it. The example adds a field to the Flux page and the
-    contract, confirms the page's inferred example and dates the page.
-    """
-    path = docs / "flux-2-pro.yaml"
-    page = yaml.safe_load(path.read_text())
-    added = [name for name, f in page["fields"].items() if written_by(f, WORKED_PAGE)]
-    for name in added:
-        del page["fields"][name]
-    for example in page["examples"]:
-        if written_by(example, WORKED_PAGE):
-            del example["from"]
-            example.update(tag="inferred", note="Ours, written from the fields above.")
-    stamp = read_page(PAGES / WORKED_PAGE).modified
-    if stamp is not None and page.get("modified") == stamp.text:
-        del page["modified"]
-    path.write_text(yaml.safe_dump(page, sort_keys=False, allow_unicode=True))
-    contract = yaml.safe_load(spec.read_text())
-    properties = contract["components"]["schemas"]["Flux2ProInput"]["properties"]
-    for name in added:
-        properties.pop(name.removeprefix("input."), None)
-    spec.write_text(yaml.safe_dump(contract, sort_keys=False, allow_unicode=True))
-
-
-def apply_worked_example(docs: Path, spec: Path) -> None:
-    """What the README's walkthrough does: write the page, add the field to the contract."""
-    (imp,) = docs_import.run_import([PAGES / WORKED_PAGE], docs)
-    docs_import.write(imp, docs)
-    contract = yaml.safe_load(spec.read_text())
-    contract["components"]["schemas"]["Flux2ProInput"]["properties"]["safety_tolerance"] = dict(
-        SAFETY_TOLERANCE
-    )
-    spec.write_text(yaml.safe_dump(contract, sort_keys=False, allow_unicode=True))
-
 
 @pytest.fixture(params=["as committed", "after the walkthrough"])
 def worked(request: pytest.FixtureRequest, docs: Path, tmp_path: Path) -> tuple[Path, Path]:
@@ -420,25 +375,28 @@ def worked(request: pytest.FixtureRequest, docs: Path, tmp_path: Path) -> tuple[
     whether or not the repository has been through the README's walkthrough."""
     spec = tmp_path / "liangxin.yaml"
     shutil.copyfile(SPEC, spec)
+    worked_example.undo(docs, spec)
     if request.param == "after the walkthrough":
-        apply_worked_example(docs, spec)
-    undo_worked_example(docs, spec)
+        worked_example.apply(docs, spec)
+        assert worked_example.undo(docs, spec)
     return docs, spec
 
 
-def test_undo_restores_the_start_of_the_worked_example(tmp_path: Path) -> None:
-    starts = []
-    for state in ("committed", "applied"):
-        docs, spec = tmp_path / state / "docs", tmp_path / state / "liangxin.yaml"
-        shutil.copytree(REPO / "openapi" / "docs", docs)
-        shutil.copyfile(SPEC, spec)
-        if state == "applied":
-            apply_worked_example(docs, spec)
-            assert "input.safety_tolerance" in (docs / "flux-2-pro.yaml").read_text()
-        undo_worked_example(docs, spec)
-        pages = {p.name: yaml.safe_load(p.read_text()) for p in sorted(docs.glob("*.yaml"))}
-        starts.append((pages, yaml.safe_load(spec.read_text())))
-    assert starts[0] == starts[1]
+def test_undo_restores_the_start_of_the_worked_example(docs: Path, tmp_path: Path) -> None:
+    spec = tmp_path / "liangxin.yaml"
+    shutil.copyfile(SPEC, spec)
+    worked_example.undo(docs, spec)
+    start = {p.name: p.read_text() for p in docs.glob("*.yaml")}, spec.read_text()
+    worked_example.apply(docs, spec)
+    applied = (docs / "flux-2-pro.yaml").read_text(), spec.read_text()
+    assert "input.safety_tolerance" in applied[0] and "safety_tolerance:" in applied[1]
+    assert worked_example.undo(docs, spec)
+    assert not worked_example.undo(docs, spec)  # nothing left to undo
+    undone = {p.name: p.read_text() for p in docs.glob("*.yaml")}, spec.read_text()
+    assert undone[1] == start[1]  # the contract's own layout is kept
+    assert {n: yaml.safe_load(t) for n, t in undone[0].items()} == {
+        n: yaml.safe_load(t) for n, t in start[0].items()
+    }
 
 
 def test_fixed_contract_closes_the_loop(
@@ -447,17 +405,14 @@ def test_fixed_contract_closes_the_loop(
     """The README's worked example: a new Flux field, written, named, added to the contract."""
     docs, spec = worked
     assert docs_check_lines(capsys, docs, spec)[-1].startswith("docs-check: 16 pages agree")
-    run(capsys, PAGES / WORKED_PAGE, "--docs", docs, "--write")
+    run(capsys, worked_example.PAGE, "--docs", docs, "--write")
     assert "flux-2-pro: input.safety_tolerance missing in spec" in docs_check_lines(
         capsys, docs, spec
     )
-    contract = yaml.safe_load(spec.read_text())
-    contract["components"]["schemas"]["Flux2ProInput"]["properties"]["safety_tolerance"] = dict(
-        SAFETY_TOLERANCE
+    worked_example.add_property(
+        spec, worked_example.SCHEMA, worked_example.FIELD, worked_example.FIELD_FACTS
     )
-    fixed = tmp_path / "fixed.yaml"
-    fixed.write_text(yaml.safe_dump(contract, sort_keys=False, allow_unicode=True))
-    assert docs_check_lines(capsys, docs, fixed)[-1].startswith("docs-check: 16 pages agree")
+    assert docs_check_lines(capsys, docs, spec)[-1].startswith("docs-check: 16 pages agree")
 
 
 def test_every_test_page_is_read_in_its_form() -> None:
@@ -479,8 +434,8 @@ def test_readme_worked_example_is_what_the_importer_prints(
         if line.startswith(("flux-2-pro-new-field.md", "  flux-2-pro-new-field.md", "docs-import:"))
     ]
     docs, _spec = worked
-    _, lines = run(capsys, PAGES / WORKED_PAGE, "--docs", docs)
-    _, written = run(capsys, PAGES / WORKED_PAGE, "--docs", docs, "--write")
+    _, lines = run(capsys, worked_example.PAGE, "--docs", docs)
+    _, written = run(capsys, worked_example.PAGE, "--docs", docs, "--write")
     # The README's `--write` ran in a clone's root with its `.venv`; this one wrote elsewhere.
     summary = written[-1].replace(
         docs_import.shown_path(docs / "flux-2-pro.yaml"), "openapi/docs/flux-2-pro.yaml"

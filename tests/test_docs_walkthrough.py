@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import worked_example
 
 REPO = Path(__file__).resolve().parent.parent
 HEADING = "## When the LiangXin docs change"
@@ -83,15 +84,9 @@ def add_field(root: Path, prose: str, field: str) -> None:
     """Do what the README's prose says: add the field, with the facts it names, to the schema."""
     match = re.search(r"Add the field to `(\w+)` in `([^`]+)` \(([^)]*)\)", prose)
     assert match, "the README no longer says which schema gets the field"
-    schema, spec_name, facts = match.groups()
-    spec = root / spec_name
-    text = spec.read_text()
-    head = f"\n    {schema}:\n"
-    start = text.index(head)
-    properties = text.index("\n      properties:\n", start) + len("\n      properties:\n")
-    lines = [f"        {field}:\n"]
-    lines += [f"          {fact.strip('`')}\n" for fact in re.findall(r"`[^`]+`", facts)]
-    spec.write_text(text[:properties] + "".join(lines) + text[properties:])
+    schema, spec, facts = match.groups()
+    named = dict(fact.split(": ", 1) for fact in re.findall(r"`([^`]+)`", facts))
+    worked_example.add_property(root / spec, schema, field, named)
 
 
 @pytest.fixture
@@ -109,6 +104,9 @@ def clone(tmp_path: Path) -> Path:
     else:
         (tmp_path / ".venv" / "bin").mkdir(parents=True)
         (tmp_path / VENV_PYTHON).symlink_to(sys.executable)
+    # A fresh clone: if this repository went through the walkthrough, take it out again.
+    if worked_example.undo(tmp_path / "openapi" / "docs", tmp_path / "openapi" / "liangxin.yaml"):
+        assert run(f"{VENV_PYTHON} -m generator generate", tmp_path).returncode == 0
     return tmp_path
 
 
