@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import jsonschema_rs
 
+from liangxin_contract import suggest
 from liangxin_contract._spec import _mapping, load_spec
 from liangxin_contract.display import shorten, shown_value
 from liangxin_contract.provenance import (
@@ -226,9 +227,9 @@ def _check_envelope(body: dict[str, Any]) -> list[Violation]:
 
 
 def closest_model(model: str) -> str | None:
-    """The known model value nearest to `model`, for a hint."""
-    close = difflib.get_close_matches(model, list(_mapping()), n=1, cutoff=0.4)
-    return close[0] if close else None
+    """The known model `model` most likely means (another service's id for it, a typo), or None
+    where any suggestion would be a guess; see `liangxin_contract.suggest`."""
+    return suggest.closest_model(model, list(_mapping()))
 
 
 def check_create_task(body: Any, *, extra_fields: frozenset[str] = frozenset()) -> Verdict:

@@ -161,6 +161,7 @@ MISTAKES = {
     "out-unwritable": (["generate", "--mock", "-m", "z-image", "-o", "/proc/forbidden", "x"], EXIT_USAGE, "/proc/forbidden"),
     "download-out-unwritable": (["download", "--mock", "task_x_1", "-o", "/proc/forbidden"], EXIT_USAGE, "/proc/forbidden"),
     "unknown-model-listed": (["models", "dall-e"], EXIT_USAGE, "unknown model"),
+    "foreign-model-listed": (["models", "fal-ai/bytedance/seedream/v4.5/edit"], EXIT_USAGE, "did you mean 'seedream-v4-5-edit'"),
 }  # fmt: skip
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import sys
 from pathlib import Path
@@ -41,8 +40,8 @@ from liangxin_client.cli._run import Run
 def _check_model(model: str) -> None:
     known = liangxin_contract.model_names()
     if model not in known:
-        close = difflib.get_close_matches(model, known, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        close = liangxin_contract.closest_model(model)
+        hint = f"; did you mean {close!r}?" if close else ""
         raise UsageError(f"unknown model {model!r}{hint} (`liangxin models` lists them)")
 
 
