@@ -12,6 +12,7 @@ Everything public is importable from here; `liangxin_client._generated` is an im
 
 from liangxin_client._base import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from liangxin_client._bridge import (
+    UNSET,
     Flux2ProInput,
     FluxAspectRatio,
     Gemini25FlashImagePreviewInput,
@@ -34,6 +35,7 @@ from liangxin_client._bridge import (
     SeedreamV5LiteInput,
     SeedreamV45EditInput,
     SeedreamV45Input,
+    Unset,
     ZImageImageSize,
     ZImageInput,
 )
@@ -59,6 +61,7 @@ from liangxin_client._errors import (
     PermissionDeniedError,
     RateLimitError,
     ResultExpiredError,
+    ResultIndexError,
     ResultSaveError,
     TaskFailedError,
     TaskTimeoutError,
@@ -103,6 +106,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "DEFAULT_WAIT_TIMEOUT",
     "MODEL_INPUTS",
+    "UNSET",
     "APIConnectionError",
     "APIError",
     "APIStatusError",
@@ -155,6 +159,7 @@ __all__ = [
     "PollSchedule",
     "RateLimitError",
     "ResultExpiredError",
+    "ResultIndexError",
     "ResultSaveError",
     "SeedreamAspectRatio",
     "SeedreamV5LiteEditInput",
@@ -170,6 +175,7 @@ __all__ = [
     "UnknownFieldWarning",
     "UnknownModelWarning",
     "UnprocessableEntityError",
+    "Unset",
     "WorkItem",
     "ZImageImageSize",
     "ZImageInput",

@@ -27,7 +27,7 @@ import httpx
 import stamina
 
 import liangxin_contract
-from liangxin_client._download import PartFile, file_name
+from liangxin_client._download import PartFile, check_save_directory, file_name
 from liangxin_client._errors import (
     AmbiguousSubmitError,
     APIConnectionError,
@@ -469,6 +469,8 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         finish. `timeout` is each task's wait; `download_to` saves each result as it finishes.
         """
         strict = self.strict if strict is None else strict
+        if download_to is not None:
+            check_save_directory(download_to)  # before any task is paid for
         return self._many_run(
             requests,
             validate,
@@ -846,6 +848,8 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         download_to: StrPath | None,
     ) -> Steps[Any]:
         body = request.body(self.strict)
+        if download_to is not None:
+            check_save_directory(download_to)  # before the task is paid for, not after
         slot = yield from self._take_slot()
         try:
             task = yield from self._queued_steps(body, slot, timeout, None)

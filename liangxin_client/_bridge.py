@@ -10,7 +10,11 @@ the facade can be tolerant where the generated parsers are strict; the generated
 """
 
 from liangxin_client._generated import models as _models
+from liangxin_client._generated import types as _types
 
+#: The default of every optional field of a typed input: "not set", left out of the body.
+UNSET = _types.UNSET
+Unset = _types.Unset
 CallbackPayload = _models.CallbackPayload
 CreateTaskResponse = _models.CreateTaskResponse
 Flux2ProInput = _models.Flux2ProInput

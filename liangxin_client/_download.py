@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import mimetypes
 import os
 import tempfile
@@ -10,7 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from liangxin_client._errors import APIStatusError, ResultExpiredError
+from liangxin_client._errors import APIStatusError, ResultExpiredError, ResultSaveError
 from liangxin_client._responses import body_text, request_id, status_error
 
 EXPIRED_STATUSES = frozenset({403, 404, 410})
@@ -52,6 +53,30 @@ def _umask() -> int:
     except (OSError, ValueError):
         pass
     return 0o022
+
+
+def check_save_directory(directory: str | os.PathLike[str]) -> None:
+    """Before anything is paid for: raise `ResultSaveError` (task_id None) unless results can be
+    saved into `directory` — an existing writable directory, or one that can be created.
+
+    Nothing is left behind: a probe file (or, for a directory still to be made, a probe directory
+    in its nearest existing parent) is made and removed at once. Saving creates the directory.
+    """
+    path = Path(directory)
+    try:
+        nearest = path.absolute()
+        while not nearest.exists() and nearest != nearest.parent:
+            nearest = nearest.parent  # exists() is False below a file too: that parent says why
+        if not nearest.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(nearest))
+        if nearest == path.absolute():
+            fd, probe = tempfile.mkstemp(prefix=".liangxin-probe-", dir=nearest)
+            os.close(fd)
+            os.unlink(probe)
+        else:
+            os.rmdir(tempfile.mkdtemp(prefix=".liangxin-probe-", dir=nearest))
+    except OSError as exc:
+        raise ResultSaveError(None, str(directory), exc) from exc
 
 
 class PartFile:

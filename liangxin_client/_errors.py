@@ -21,6 +21,7 @@ LiangXinError
 ├── UnexpectedTaskStateError      wait() met a state this client does not know
 ├── ConfigurationError            (also ValueError) a client setting that cannot work (no key, bad URL)
 ├── ResultSaveError               (also OSError) a result could not be written to disk
+├── ResultIndexError              (also IndexError) result.read(n) / iter_bytes(n) of a result not there
 ├── InvalidRequestError           (also ValueError) rejected before any network call
 ├── InvalidCallbackError          (also ValueError) a callback body that is not a CallbackPayload
 │   └── CallbackTooLargeError     a callback body over the size limit
@@ -264,20 +265,46 @@ def find_ambiguous_submit(exc: BaseException | None) -> AmbiguousSubmitError | N
 class ResultSaveError(LiangXinError, OSError):
     """A finished task's result could not be saved (`download_to` or `save()`): disk, permissions,
     or a file where the directory should be. `task_id` names the task; the OSError is the cause.
+
+    `generate(download_to=DIR)` and `generate_many(download_to=DIR)` check DIR before they send
+    anything: a directory that cannot be created or written is this error with `task_id` None
+    (nothing was sent, nothing paid for).
     """
 
-    def __init__(self, task_id: str, directory: str, reason: OSError) -> None:
+    def __init__(self, task_id: str | None, directory: str, reason: OSError) -> None:
         detail = f"{reason.strerror or reason}" + (
             f": {reason.filename}" if reason.filename else ""
         )
-        super().__init__(
-            reason.errno or 0, f"task {task_id}: cannot save results to {directory}: {detail}"
-        )
+        if task_id is None:
+            message = f"cannot save results to {directory}: {detail} (nothing was sent)"
+        else:
+            message = f"task {task_id}: cannot save results to {directory}: {detail}"
+        super().__init__(reason.errno or 0, message)
         self.task_id = task_id
         self.directory = directory
 
     def __str__(self) -> str:
         return str(self.strerror)
+
+
+class ResultIndexError(LiangXinError, IndexError):
+    """`result.read(index)` or `iter_bytes(index)` of a result the task does not have.
+
+    `count` is how many results the task has (`len(result.urls)`); indexes go from 0 to
+    `count - 1`, or from `-count` to -1, as on a list. Raised before any request.
+    """
+
+    def __init__(self, task_id: str, index: int, count: int) -> None:
+        if count == 0:
+            has = "has no results"
+        elif count == 1:
+            has = "has 1 result (index 0 or -1)"
+        else:
+            has = f"has {count} results (index 0 to {count - 1}, or -{count} to -1)"
+        super().__init__(f"task {task_id} {has}; there is no result {index}")
+        self.task_id = task_id
+        self.index = index
+        self.count = count
 
 
 class InvalidRequestError(LiangXinError, ValueError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 import attrs
 
 from liangxin_client._download import CHUNK_SIZE
+from liangxin_client._errors import ResultIndexError
 from liangxin_client._records import TaskRecord
 
 StrPath = str | os.PathLike[str]
@@ -53,12 +55,25 @@ class ResultMethods(Generic[PathsT, BytesT, ChunksT]):
         return cast(PathsT, self._client.save(self.record, directory))
 
     def read(self, index: int = 0) -> BytesT:
-        """Result `index`'s content (an image's bytes), retried like a download."""
-        return cast(BytesT, self._client._read_result(self.record, index))
+        """Result `index`'s content (an image's bytes), retried like a download.
+
+        `index` counts as on `urls` (negative from the end); one the task does not have raises
+        `ResultIndexError` (an IndexError) saying how many there are, before any request.
+        """
+        return cast(BytesT, self._client._read_result(self.record, self._index(index)))
 
     def iter_bytes(self, index: int = 0, chunk_size: int = CHUNK_SIZE) -> ChunksT:
         """Result `index`'s content in chunks of at most `chunk_size` bytes (one request)."""
+        index = self._index(index)
         return cast(ChunksT, self._client._iter_result(self.record, index, chunk_size))
+
+    def _index(self, index: int) -> int:
+        """`index`, once it names one of the results (checked here, at the call)."""
+        index = operator.index(index)  # a TypeError for "1" or 1.0, as on a list
+        count = len(self.record.result_urls)
+        if not -count <= index < count:
+            raise ResultIndexError(self.task_id, index, count)
+        return index
 
 
 @attrs.frozen

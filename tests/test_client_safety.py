@@ -122,8 +122,16 @@ def test_a_410_on_download_names_the_task(tmp_path: Path, no_retry_waits: None) 
 
 
 def test_a_file_where_download_to_should_be_a_folder_names_the_task(tmp_path: Path) -> None:
-    (tmp_path / "out").write_text("not a folder")
-    handler = _succeeded(httpx.Response(200, content=b"\x89PNG"))
+    # The folder could be made when generate() checked it (before paying); while the task ran,
+    # a file took its place. (A file there from the start is refused before anything is sent:
+    # tests/test_client_edges.py.)
+    succeeded = _succeeded(httpx.Response(200, content=b"\x89PNG"))
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("createTask"):
+            (tmp_path / "out").write_text("not a folder")
+        return succeeded(request)
+
     with client_for(handler) as client, pytest.raises(ResultSaveError) as info:
         client.generate("z-image", "a fox", download_to=tmp_path / "out")
     assert info.value.task_id == TASK_ID
@@ -137,6 +145,7 @@ def test_a_file_where_download_to_should_be_a_folder_names_the_task(tmp_path: Pa
                 return exc
         raise AssertionError("no error")
 
+    (tmp_path / "out").unlink()
     assert asyncio.run(run()).task_id == TASK_ID
 
 
