@@ -30,6 +30,8 @@ from generator.pins import PINS
 
 SPEC = Path("openapi/liangxin.yaml")
 CONFIG = Path("generator/config.yaml")
+#: Our versions of some of openapi-python-client's templates (same names; see generator/README.md).
+TEMPLATES = Path("generator/templates")
 GENERATED = Path("liangxin_client/_generated")
 SPEC_COPY = Path("liangxin_contract/liangxin.yaml")
 TABLE = constraints_table.TABLE
@@ -91,6 +93,8 @@ def run_openapi_python_client(root: Path, out: Path) -> None:
         str(root / CONFIG),
         "--output-path",
         str(out),
+        "--custom-template-path",
+        str(root / TEMPLATES),
         "--overwrite",
         "--fail-on-warning",
     ]
@@ -110,6 +114,10 @@ def provenance(root: Path, spec: dict[str, Any], versions: dict[str, str]) -> by
         "spec": SPEC.as_posix(),
         "spec_sha256": sha256(root / SPEC),
         "spec_version": str(spec["info"]["version"]),
+        "templates": {
+            path.relative_to(root).as_posix(): sha256(path)
+            for path in sorted((root / TEMPLATES).glob("*.jinja"))
+        },
         "tools": versions,
     }
     return (json.dumps(record, indent=2, sort_keys=True) + "\n").encode()

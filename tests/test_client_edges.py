@@ -5,13 +5,17 @@ how typed inputs show themselves."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
+import pydoc
+import warnings
 from pathlib import Path
 
 import httpx
 import pytest
 from client_support import (
     TASK_ID,
+    Recorder,
     async_client_for,
     client_for,
     envelope,
@@ -19,10 +23,17 @@ from client_support import (
 )
 
 from liangxin_client import (
+    UNSET,
+    Flux2ProInput,
+    InferredConstraintWarning,
     InvalidRequestError,
     LiangXinError,
+    NanoBananaProInput,
     ResultIndexError,
     ResultSaveError,
+    SeedreamV45Input,
+    Unset,
+    ZImageInput,
 )
 
 CREATED = httpx.Response(200, json=envelope({"taskId": TASK_ID}))
@@ -180,3 +191,68 @@ def test_nothing_is_created_when_the_request_is_refused(tmp_path: Path) -> None:
     with client_for(Counting()) as client, pytest.raises(InvalidRequestError):
         client.generate("seedream-v4-5", "a fox", aspect_ratio="5:7", download_to=target)
     assert not target.exists()
+
+
+# -- a prompt of only whitespace --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prompt", [" ", "   \n\t", "\u3000", "\u00a0"])
+@pytest.mark.parametrize("model", ["seedream-v4-5", "z-image", "imagen4-ultra", "flux-2-pro", "nano-banana-pro"])  # fmt: skip
+def test_a_blank_prompt_warns_and_is_sent(model: str, prompt: str) -> None:
+    seen = Recorder(httpx.Response(200, json=envelope({"taskId": TASK_ID})))
+    with warnings.catch_warnings(record=True) as caught, client_for(seen) as client:
+        warnings.simplefilter("always")
+        client.tasks.create(model, prompt)
+    assert len(seen.requests) == 1
+    [warning] = [w.message for w in caught if isinstance(w.message, InferredConstraintWarning)]
+    assert warning.field == "input.prompt"
+    assert "only whitespace" in str(warning)
+
+
+def test_a_blank_prompt_is_an_error_only_when_strict() -> None:
+    seen = Recorder(httpx.Response(200, json=envelope({"taskId": TASK_ID})))
+    with client_for(seen, strict=True) as client, pytest.raises(InvalidRequestError) as info:
+        client.tasks.create("seedream-v4-5", "  ")
+    assert info.value.field == "input.prompt" and seen.requests == []
+
+
+def test_an_empty_prompt_is_still_refused_and_a_real_one_does_not_warn() -> None:
+    seen = Recorder(httpx.Response(200, json=envelope({"taskId": TASK_ID})))
+    with warnings.catch_warnings(record=True) as caught, client_for(seen) as client:
+        warnings.simplefilter("always")
+        with pytest.raises(InvalidRequestError):
+            client.tasks.create("seedream-v4-5", "")
+        client.tasks.create("seedream-v4-5", " a fox ")
+    assert [w for w in caught if isinstance(w.message, InferredConstraintWarning)] == []
+
+
+# -- typed inputs show what is set ------------------------------------------------------------------
+
+
+def test_a_typed_input_shows_only_the_fields_set() -> None:
+    assert (
+        repr(SeedreamV45Input(prompt="a fox", seed=3)) == "SeedreamV45Input(prompt='a fox', seed=3)"
+    )
+    assert repr(ZImageInput(prompt="a fox")) == "ZImageInput(prompt='a fox')"
+    flux = Flux2ProInput(prompt="a fox", width=1024, height=768)
+    flux["input_image_5"] = "https://e.com/x.png"
+    assert repr(flux) == (
+        "Flux2ProInput(prompt='a fox', width=1024, height=768, "
+        "additional_properties={'input_image_5': 'https://e.com/x.png'})"
+    )
+    assert "Unset" not in repr(NanoBananaProInput(prompt="a fox", aspect_ratio="5:4"))
+
+
+def test_unset_reads_as_unset_in_signatures_and_help() -> None:
+    assert repr(UNSET) == "UNSET" and isinstance(UNSET, Unset)
+    assert "seed: 'int | Unset' = UNSET" in str(inspect.signature(SeedreamV45Input))
+    page = pydoc.render_doc(SeedreamV45Input, renderer=pydoc.plaintext)
+    assert "enable_safety_checker: 'bool | Unset' = UNSET" in page
+    assert "object at 0x" not in page
+
+
+def test_unset_fields_stay_out_of_the_body_and_equal_inputs_are_equal() -> None:
+    typed = SeedreamV45Input(prompt="a fox", seed=3)
+    assert typed.to_dict() == {"prompt": "a fox", "seed": 3}
+    assert typed == SeedreamV45Input(prompt="a fox", seed=3)
+    assert typed != SeedreamV45Input(prompt="a fox")

@@ -182,6 +182,10 @@ def test_provenance_records_the_inputs_and_tools() -> None:
     record = json.loads((REPO / codegen.GENERATED / codegen.PROVENANCE).read_bytes())
     assert record["spec_sha256"] == codegen.sha256(REPO / codegen.SPEC)
     assert record["config_sha256"] == codegen.sha256(REPO / codegen.CONFIG)
+    templates = sorted((REPO / codegen.TEMPLATES).glob("*.jinja"))
+    assert record["templates"] == {
+        path.relative_to(REPO).as_posix(): codegen.sha256(path) for path in templates
+    }
     assert record["tools"] == PINS
 
 
@@ -205,3 +209,46 @@ def test_config_pins_the_model_class_names() -> None:
         ), schema
     for name in ("SeedreamV45Request", "SeedreamV45Input", "NanoBananaProInput"):
         assert hasattr(models, name)
+
+
+#: The lines of openapi-python-client's own templates that ours remove (replace); every other
+#: line of theirs must still be in ours, so a bump carries our changes over deliberately.
+REPLACED_LINES = {
+    "types.py.jinja": [
+        "from attrs import define",
+        '__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset"]',
+    ],
+    "model.py.jinja": ["from ..types import UNSET, Unset"],
+}
+
+
+def test_the_custom_templates_change_only_what_they_say() -> None:
+    import difflib
+
+    import openapi_python_client
+
+    upstream = Path(openapi_python_client.__file__).parent / "templates"
+    ours = sorted(path.name for path in (REPO / codegen.TEMPLATES).glob("*.jinja"))
+    assert ours == sorted(REPLACED_LINES)
+    for name in ours:
+        # Only a template the generator has can be overridden; a new name would be ignored.
+        theirs = (upstream / name).read_text().splitlines()
+        mine = (REPO / codegen.TEMPLATES / name).read_text().splitlines()
+        removed = [
+            line[1:]
+            for line in difflib.unified_diff(theirs, mine, lineterm="", n=0)
+            if line.startswith("-") and not line.startswith("---")
+        ]
+        assert removed == REPLACED_LINES[name], name
+
+
+def test_check_catches_a_template_change(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    template = tree / codegen.TEMPLATES / "types.py.jinja"
+    template.write_text(template.read_text().replace('return "UNSET"', 'return "NOT SET"'))
+    code, out = run("check", tree, capsys)
+    assert code == 1
+    assert "changed: liangxin_client/_generated/types.py" in out.splitlines()
+    assert "changed: liangxin_client/_generated/PROVENANCE.json" in out.splitlines()
+    assert run("generate", tree, capsys)[0] == 0
+    assert 'return "NOT SET"' in (tree / codegen.GENERATED / "types.py").read_text()
+    assert run("check", tree, capsys)[0] == 0

@@ -4,12 +4,15 @@ from collections.abc import Mapping, MutableMapping
 from http import HTTPStatus
 from typing import IO, BinaryIO, Generic, Literal, TypeVar
 
-from attrs import define
+from attrs import AttrsInstance, define, fields
 
 
 class Unset:
     def __bool__(self) -> Literal[False]:
         return False
+
+    def __repr__(self) -> str:
+        return "UNSET"
 
 
 UNSET: Unset = Unset()
@@ -51,4 +54,26 @@ class Response(Generic[T]):
     parsed: T | None
 
 
-__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset"]
+def repr_set_fields(instance: AttrsInstance) -> str:
+    """`Name(field=value, ...)` with only the fields that are set: UNSET ones are left out, and
+    `additional_properties` only when it holds something."""
+    shown = []
+    for field in fields(type(instance)):
+        value = getattr(instance, field.name)
+        if isinstance(value, Unset) or (
+            field.name == "additional_properties" and not value
+        ):
+            continue
+        shown.append(f"{field.name}={value!r}")
+    return f"{type(instance).__name__}({', '.join(shown)})"
+
+
+__all__ = [
+    "UNSET",
+    "File",
+    "FileTypes",
+    "RequestFiles",
+    "Response",
+    "Unset",
+    "repr_set_fields",
+]

@@ -6,6 +6,8 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import repr_set_fields
+
 T = TypeVar("T", bound="CreateTaskData")
 
 
@@ -19,6 +21,9 @@ class CreateTaskData:
 
     task_id: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def __repr__(self) -> str:
+        return repr_set_fields(self)
 
     def to_dict(self) -> dict[str, Any]:
         task_id = self.task_id

@@ -13,6 +13,8 @@ from typing import (
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import repr_set_fields
+
 if TYPE_CHECKING:
     from ..models.create_task_data import CreateTaskData
 
@@ -33,6 +35,9 @@ class CreateTaskResponse:
     msg: str
     data: CreateTaskData
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def __repr__(self) -> str:
+        return repr_set_fields(self)
 
     def to_dict(self) -> dict[str, Any]:
         code = self.code

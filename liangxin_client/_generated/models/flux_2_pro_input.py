@@ -7,7 +7,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.flux_aspect_ratio import FluxAspectRatio, check_flux_aspect_ratio
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, repr_set_fields
 
 T = TypeVar("T", bound="Flux2ProInput")
 
@@ -42,6 +42,9 @@ class Flux2ProInput:
     seed: int | Unset = UNSET
     prompt_upsampling: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def __repr__(self) -> str:
+        return repr_set_fields(self)
 
     def to_dict(self) -> dict[str, Any]:
         prompt = self.prompt

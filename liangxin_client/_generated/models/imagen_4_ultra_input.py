@@ -17,7 +17,7 @@ from ..models.imagen_safety_settings import (
     ImagenSafetySettings,
     check_imagen_safety_settings,
 )
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, repr_set_fields
 
 T = TypeVar("T", bound="Imagen4UltraInput")
 
@@ -47,6 +47,9 @@ class Imagen4UltraInput:
     output_format: ImagenOutputFormat | Unset = UNSET
     compression_quality: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def __repr__(self) -> str:
+        return repr_set_fields(self)
 
     def to_dict(self) -> dict[str, Any]:
         prompt = self.prompt

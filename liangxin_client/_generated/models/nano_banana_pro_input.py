@@ -18,7 +18,7 @@ from ..models.nano_banana_resolution import (
     NanoBananaResolution,
     check_nano_banana_resolution,
 )
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, repr_set_fields
 
 T = TypeVar("T", bound="NanoBananaProInput")
 
@@ -44,6 +44,9 @@ class NanoBananaProInput:
     resolution: NanoBananaResolution | Unset = UNSET
     output_format: NanoBananaOutputFormat | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def __repr__(self) -> str:
+        return repr_set_fields(self)
 
     def to_dict(self) -> dict[str, Any]:
         prompt = self.prompt

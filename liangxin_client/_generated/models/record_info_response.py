@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import repr_set_fields
+
 if TYPE_CHECKING:
     from ..models.task_record import TaskRecord
 
@@ -26,6 +28,9 @@ class RecordInfoResponse:
     msg: str
     data: TaskRecord
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def __repr__(self) -> str:
+        return repr_set_fields(self)
 
     def to_dict(self) -> dict[str, Any]:
         code = self.code

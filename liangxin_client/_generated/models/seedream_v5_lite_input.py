@@ -10,7 +10,7 @@ from ..models.seedream_aspect_ratio import (
     SeedreamAspectRatio,
     check_seedream_aspect_ratio,
 )
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, repr_set_fields
 
 T = TypeVar("T", bound="SeedreamV5LiteInput")
 
@@ -31,6 +31,9 @@ class SeedreamV5LiteInput:
     seed: int | Unset = UNSET
     enable_safety_checker: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def __repr__(self) -> str:
+        return repr_set_fields(self)
 
     def to_dict(self) -> dict[str, Any]:
         prompt = self.prompt

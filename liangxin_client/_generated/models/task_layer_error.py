@@ -6,7 +6,7 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, repr_set_fields
 
 T = TypeVar("T", bound="TaskLayerError")
 
@@ -25,6 +25,9 @@ class TaskLayerError:
     msg: str
     data: None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def __repr__(self) -> str:
+        return repr_set_fields(self)
 
     def to_dict(self) -> dict[str, Any]:
         code = self.code

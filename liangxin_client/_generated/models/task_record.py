@@ -7,7 +7,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.task_state import TaskState, check_task_state
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, repr_set_fields
 
 T = TypeVar("T", bound="TaskRecord")
 
@@ -42,6 +42,9 @@ class TaskRecord:
     complete_time: int | None | Unset = UNSET
     cost_time: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def __repr__(self) -> str:
+        return repr_set_fields(self)
 
     def to_dict(self) -> dict[str, Any]:
         task_id = self.task_id

@@ -7,7 +7,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.z_image_image_size import ZImageImageSize, check_z_image_image_size
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, repr_set_fields
 
 T = TypeVar("T", bound="ZImageInput")
 
@@ -36,6 +36,9 @@ class ZImageInput:
     output_format: str | Unset = UNSET
     enable_safety_checker: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def __repr__(self) -> str:
+        return repr_set_fields(self)
 
     def to_dict(self) -> dict[str, Any]:
         prompt = self.prompt

@@ -13,7 +13,7 @@ from typing import (
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, repr_set_fields
 
 if TYPE_CHECKING:
     from ..models.z_image_input import ZImageInput
@@ -37,6 +37,9 @@ class ZImageRequest:
     input_: ZImageInput
     call_back_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def __repr__(self) -> str:
+        return repr_set_fields(self)
 
     def to_dict(self) -> dict[str, Any]:
         model = self.model
