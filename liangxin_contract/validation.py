@@ -211,6 +211,30 @@ def check_rules(
     return found
 
 
+@cache
+def _not_blank(request: str) -> tuple[tuple[str, Source], ...]:
+    """The `input` fields marked `x-liangxin-not-blank`, with the source each mark gives."""
+    resolver = _resolver()
+    properties = _input_context(request)[0].get("properties", {})
+    marked = (
+        (name, resolver.merged(node).get("x-liangxin-not-blank"))
+        for name, node in properties.items()
+    )
+    return tuple((name, source) for name, source in marked if source is not None)
+
+
+def check_not_blank(request: str, payload: dict[str, Any]) -> list[Violation]:
+    """A marked field (`components/x-liangxin-not-blank`) holding only whitespace. An empty
+    string is left to the schema (`minLength`, documented)."""
+    found = []
+    for name, source in _not_blank(request):
+        value = payload.get(name)
+        if isinstance(value, str) and value and not value.strip():
+            message = f"invalid input.{name}: {shown_value(value, name)} is only whitespace"
+            found.append(Violation(message, f"input.{name}", "x-liangxin-not-blank", source))
+    return found
+
+
 def _check_envelope(body: dict[str, Any]) -> list[Violation]:
     """What the docs say of every createTask body, whatever its model."""
     found: list[Violation] = []
@@ -275,6 +299,7 @@ def _check(body: Any, extra_fields: frozenset[str]) -> Verdict:
     unknown: list[UnknownField] = []
     if isinstance(payload, dict):
         violations += check_rules(input_schema, payload, inherited)
+        violations += check_not_blank(request, payload)
         if not partial:
             for name in sorted(set(payload) - set(known) - extra_fields):
                 close = difflib.get_close_matches(name, known, n=1)

@@ -10,6 +10,7 @@ import os
 import pydoc
 import warnings
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ from client_support import (
     record_data,
 )
 
+import liangxin_contract
 from liangxin_client import (
     UNSET,
     Flux2ProInput,
@@ -35,6 +37,7 @@ from liangxin_client import (
     Unset,
     ZImageInput,
 )
+from liangxin_mock import MockServer
 
 CREATED = httpx.Response(200, json=envelope({"taskId": TASK_ID}))
 
@@ -196,7 +199,7 @@ def test_nothing_is_created_when_the_request_is_refused(tmp_path: Path) -> None:
 # -- a prompt of only whitespace --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("prompt", [" ", "   \n\t", "\u3000", "\u00a0"])
+@pytest.mark.parametrize("prompt", ["  ", "   \n\t", "\u3000\u3000", "\u00a0 "])
 @pytest.mark.parametrize("model", ["seedream-v4-5", "z-image", "imagen4-ultra", "flux-2-pro", "nano-banana-pro"])  # fmt: skip
 def test_a_blank_prompt_warns_and_is_sent(model: str, prompt: str) -> None:
     seen = Recorder(httpx.Response(200, json=envelope({"taskId": TASK_ID})))
@@ -207,6 +210,21 @@ def test_a_blank_prompt_warns_and_is_sent(model: str, prompt: str) -> None:
     [warning] = [w.message for w in caught if isinstance(w.message, InferredConstraintWarning)]
     assert warning.field == "input.prompt"
     assert "only whitespace" in str(warning)
+
+
+def test_a_one_space_prompt_warns_where_one_character_is_allowed() -> None:
+    seen = Recorder(httpx.Response(200, json=envelope({"taskId": TASK_ID})))
+    with warnings.catch_warnings(record=True) as caught, client_for(seen) as client:
+        warnings.simplefilter("always")
+        client.tasks.create("seedream-v4-5", " ")
+        with pytest.raises(InvalidRequestError):  # documented: 2 to 3000 characters
+            client.tasks.create("nano-banana-pro", " ")
+    [warning] = [w.message for w in caught if isinstance(w.message, InferredConstraintWarning)]
+    assert str(warning) == (
+        'invalid input.prompt: " " is only whitespace '
+        "(an inferred rule, not stated by the LiangXin docs: sent anyway)"
+    )
+    assert len(seen.requests) == 1
 
 
 def test_a_blank_prompt_is_an_error_only_when_strict() -> None:
@@ -224,6 +242,33 @@ def test_an_empty_prompt_is_still_refused_and_a_real_one_does_not_warn() -> None
             client.tasks.create("seedream-v4-5", "")
         client.tasks.create("seedream-v4-5", " a fox ")
     assert [w for w in caught if isinstance(w.message, InferredConstraintWarning)] == []
+
+
+def test_the_mock_accepts_a_blank_prompt_and_notes_the_guess(liangxin_mock_factory: Any) -> None:
+    body = {"model": "z-image", "input": {"prompt": "   "}}
+    for strict, status in ((False, 200), (True, 400)):
+        mock: MockServer = liangxin_mock_factory(strict=strict)
+        headers = {"Authorization": f"Bearer {mock.api_key}"}
+        with httpx.Client(base_url=mock.base_url, headers=headers) as http:
+            answer = http.post("/api/v1/jobs/createTask", json=body)
+            noted = http.get("/__mock__/stats").json()["inferredViolations"]
+        assert answer.status_code == status, answer.text
+        if strict:
+            assert answer.json()["msg"] == 'invalid input.prompt: "   " is only whitespace'
+        else:
+            assert [entry["field"] for entry in noted["log"]] == ["input.prompt"]
+
+
+def test_a_valid_prompt_rests_on_no_guess() -> None:
+    # The blank-prompt guess is not a schema constraint: a valid prompt's acceptance stays
+    # documented (the conformance suite holds the service to it).
+    assert (
+        liangxin_contract.check_create_task(
+            {"model": "seedream-v4-5", "input": {"prompt": "a fox"}}
+        ).violations
+        == ()
+    )
+    assert all(c.documented for c in liangxin_contract.model_constraints("seedream-v4-5"))
 
 
 # -- typed inputs show what is set ------------------------------------------------------------------

@@ -97,8 +97,8 @@ def test_an_unknown_model_still_gets_its_envelope_checked() -> None:
 def test_strict_refuses_an_unknown_model_before_sending() -> None:
     seen = Recorder(httpx.Response(200, json=envelope({"taskId": "t"})))
     with client_for(seen, strict=True) as client, pytest.raises(InvalidRequestError) as info:
-        client.tasks.create("seedream-v9", "x")
-    assert info.value.field == "model" and "seedream-v4-5" in str(info.value)
+        client.tasks.create("seedream-v4.5", "x")
+    assert info.value.field == "model" and "did you mean 'seedream-v4-5'" in str(info.value)
     assert seen.requests == []
 
 

@@ -28,6 +28,7 @@ PROBES: dict[str, dict[str, Any]] = {
         "model": "z-image",
         "input": {"prompt": "A red kite", "image_size": "square_xl"},
     },
+    "seedream-blank-prompt": {"model": "seedream-v4-5", "input": {"prompt": "   "}},
     "nano-banana-url-without-extension": {
         "model": "nano-banana-pro",
         "input": {"prompt": "A red kite", "image_input": ["https://e.com/render?id=1"]},
