@@ -384,3 +384,44 @@ def test_status_of_a_finished_batch_with_a_failed_task_exits_3(
     db.close()
     assert main(["batch", "--status", str(journal)]) == EXIT_TASK_FAILED
     assert "finished: every row is done" in batch.capsys.readouterr().out
+
+
+def test_the_bar_can_be_drawn_from_another_thread_while_rows_come_and_go() -> None:
+    """rich redraws the bar (and so the ETA) from its refresh thread while the run goes on."""
+    import threading
+
+    from rich.console import Console
+
+    from liangxin_client.cli._progress import BatchProgress
+
+    rows = 3_000
+    progress = BatchProgress(Console(file=io.StringIO()), rows, 0, 1.0, concurrency=64)
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def draw() -> None:
+        while not stop.is_set():
+            try:
+                progress.detail()
+            except BaseException as exc:  # any error fails the test
+                failures.append(exc)
+                return
+
+    drawer = threading.Thread(target=draw)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    drawer.start()
+    try:
+        taken = progress.track(iter(range(rows)), index=lambda i: i)
+        held: list[int] = []
+        for index in taken:  # 64 rows held at once, and new states now and then
+            held.append(index)
+            if len(held) == 64:
+                for row in held:
+                    progress.finished(row, "success" if row % 3 else f"state {row}")
+                held.clear()
+    finally:
+        stop.set()
+        drawer.join()
+        sys.setswitchinterval(interval)
+    assert failures == []

@@ -6,6 +6,7 @@ of a `batch`, with its rate and ETA.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -183,6 +184,8 @@ class BatchProgress:
         self._finished_here = 0
         self._held: dict[int, float] = {}  # row index -> when a worker took it
         self._took: deque[float] = deque(maxlen=self.KEEP)
+        # The bar is drawn from rich's refresh thread while the run updates these.
+        self._lock = threading.Lock()
         self._live: Progress | None = None
         self._row: TaskID | None = None
         self._next_line = 0.1
@@ -208,7 +211,8 @@ class BatchProgress:
     def track(self, items: Iterable[ItemT], index: Callable[[ItemT], int]) -> Iterator[ItemT]:
         """`items`, noting when each is taken (by one of the run's `concurrency` workers)."""
         for item in items:
-            self._held[index(item)] = time.monotonic()
+            with self._lock:
+                self._held[index(item)] = time.monotonic()
             yield item
 
     def duration(self) -> float | None:
@@ -217,9 +221,10 @@ class BatchProgress:
         rows to finish, the quickest, do not speak for all), else the estimate learned earlier
         (raised to what the rows held now show, when they are already older)."""
         now = time.monotonic()
+        with self._lock:
+            took, held = list(self._took), list(self._held.values())
         observed = sorted(
-            [(seconds, True) for seconds in self._took]
-            + [(now - taken, False) for taken in self._held.values()]
+            [(seconds, True) for seconds in took] + [(now - taken, False) for taken in held]
         )
         mean, alive, at, left = 0.0, 1.0, 0.0, len(observed)
         for seconds, finished in observed:
@@ -228,7 +233,7 @@ class BatchProgress:
             if finished:
                 alive *= 1 - 1 / left
             left -= 1
-        if len(self._took) >= 3 or (self._took and self.estimate is None):
+        if len(took) >= 3 or (took and self.estimate is None):
             return mean
         if self.estimate is None:
             return None
@@ -243,7 +248,9 @@ class BatchProgress:
         if each is None:
             return None
         now = time.monotonic()
-        held = sorted(max(0.0, each - (now - taken)) for taken in self._held.values())
+        with self._lock:
+            ages = [now - taken for taken in self._held.values()]
+        held = sorted(max(0.0, each - age) for age in ages)
         slots = max(self.concurrency, len(held))
         waiting = max(0, left - len(held))
         ends = [0.0] * (slots - len(held)) + held  # when each slot is free, soonest first
@@ -255,7 +262,9 @@ class BatchProgress:
     def detail(self) -> str:
         elapsed = time.monotonic() - self._start
         rate = self._finished_here / elapsed if elapsed > 0 else 0.0
-        parts = [f"{k} {v}" for k, v in sorted(self.counts.items())]
+        with self._lock:
+            counts = sorted(self.counts.items())
+        parts = [f"{k} {v}" for k, v in counts]
         eta = self.eta()
         parts.append(f"{rate:.1f}/s")
         if eta is None:
@@ -266,14 +275,15 @@ class BatchProgress:
 
     def finished(self, index: int, status: str) -> None:
         """Row `index` is done with (`not_submitted`: given back, never sent)."""
-        taken = self._held.pop(index, None)
-        if status == "not_submitted":
-            return
-        if taken is not None:
-            self._took.append(time.monotonic() - taken)
+        with self._lock:
+            taken = self._held.pop(index, None)
+            if status == "not_submitted":
+                return
+            if taken is not None:
+                self._took.append(time.monotonic() - taken)
+            self.counts[status] += 1
         self.done += 1
         self._finished_here += 1
-        self.counts[status] += 1
         if self._live is not None and self._row is not None:
             self._live.update(self._row, completed=self.done)
         elif self.done / self.total >= self._next_line or self.done == self.total:
