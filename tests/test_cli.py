@@ -34,14 +34,12 @@ class CLI:
 
     def __init__(self, tmp_path: Path) -> None:
         self.cwd = tmp_path
+        # The environment is already private (the repository's conftest.py).
         self.env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("LIANGXIN_", "XDG_CACHE"))
+            **os.environ,
+            "LIANGXIN_MOCK_DB": str(tmp_path / "mock.db"),
+            "LIANGXIN_MOCK_TASK_SECONDS": "0.5",
         }
-        self.env.update(
-            LIANGXIN_MOCK_DB=str(tmp_path / "mock.db"),
-            LIANGXIN_MOCK_TASK_SECONDS="0.5",
-            XDG_CACHE_HOME=str(tmp_path / "cache"),
-        )
 
     def __call__(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
