@@ -46,6 +46,7 @@ from liangxin_client._limits import DEFAULT_MAX_IN_FLIGHT, SubmitSlot, check_max
 from liangxin_client._logging import (
     configure_from_env,
     drop_secret,
+    hide_url,
     log_request,
     log_response,
     scrub_secrets,
@@ -70,6 +71,7 @@ from liangxin_client._retry import (
     unsendable,
     was_sent,
 )
+from liangxin_client._secrets import APIKey, Hidden
 from liangxin_client._tasks import DEFAULT_WAIT_TIMEOUT, TRANSIENT, OnUpdate, task_id_of
 from liangxin_client._version import user_agent
 
@@ -150,7 +152,7 @@ class Running(Generic[T]):
     logged or raised (`use_secret`).
     """
 
-    def __init__(self, steps: Steps[T], secret: str) -> None:
+    def __init__(self, steps: Steps[T], secret: APIKey) -> None:
         self._steps = steps
         self._secret = secret
         self.going = True
@@ -158,7 +160,7 @@ class Running(Generic[T]):
         self.value: Any = None
 
     def __enter__(self) -> Self:
-        self._token = use_secret(self._secret)
+        self._token = use_secret(Hidden(self._secret))
         self.answer(None)
         return self
 
@@ -189,7 +191,7 @@ class Edge:
 
     __slots__ = ("note", "secret", "task_id")
 
-    def __init__(self, secret: str, task_id: str | None, note: bool) -> None:
+    def __init__(self, secret: APIKey, task_id: str | None, note: bool) -> None:
         self.secret, self.task_id, self.note = secret, task_id, note
 
     def __enter__(self) -> None:
@@ -312,14 +314,22 @@ def _check_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     return result
 
 
-def _check_api_key(key: str) -> str:
+def _check_api_key(key: APIKey) -> APIKey:
     """The key if it can go in a header as is; never quotes it in the error."""
-    if not all("!" <= ch <= "~" for ch in key):
+    if not key.printable():
         raise ConfigurationError(
             "the API key contains whitespace, control or non-ASCII characters "
             "(check for a trailing newline or space, e.g. from a file or a copy-paste)"
         )
     return key
+
+
+def _api_key(value: object) -> APIKey | None:
+    """`value` (a str, or an APIKey from `with_options`) held as an APIKey; never raises, so
+    no traceback frame holds the key as a plain string."""
+    if isinstance(value, APIKey):
+        return value
+    return APIKey(value) if isinstance(value, str) and value else None
 
 
 class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
@@ -348,13 +358,18 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         strict: bool = False,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
     ) -> None:
+        # The key is held as an APIKey from here on: no frame of a later error has it as a str.
+        key = _api_key(api_key if api_key is not None else os.environ.get("LIANGXIN_API_KEY"))
+        del api_key
         configure_from_env()
         #: Treat guesses (inferred rules, unknown models and fields) as errors, not warnings.
         self.strict = strict
         self.max_in_flight = check_max_in_flight(max_in_flight)
-        self._api_key = _check_api_key(
-            _resolve(api_key, "LIANGXIN_API_KEY", "API key", "api_key=...")
-        )
+        if key is None:
+            raise ConfigurationError(
+                "no API key: pass api_key=... or set the LIANGXIN_API_KEY environment variable"
+            )
+        self._api_key = _check_api_key(key)
         self.base_url = _check_base_url(
             _resolve(
                 base_url,
@@ -371,7 +386,7 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         self.retry_policy = RetryPolicy(max_retries=max_retries)
         self._origin = urlsplit(self.base_url)[:2]
         self._headers = {
-            "Authorization": f"Bearer {self._api_key}",
+            "Authorization": self._api_key.authorization(),
             "User-Agent": user_agent(),
             "Accept": "application/json",
         }
@@ -491,6 +506,8 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
     def with_options(self, **changes: Unpack[ClientOptions]) -> Self:
         """A copy with some settings changed (`api_key`, `base_url`, `timeout`, `max_retries`,
         `default_headers`, `strict`), sharing the pool, its limits and `durations`."""
+        if "api_key" in changes:  # held as an APIKey before anything can fail
+            changes["api_key"] = _api_key(changes["api_key"])  # type: ignore[typeddict-item]
         unknown = set(changes) - set(ClientOptions.__annotations__)
         if unknown:
             raise TypeError(f"with_options() got unexpected keyword arguments: {sorted(unknown)}")
@@ -504,9 +521,11 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         return copy
 
     def __repr__(self) -> str:
+        # getattr: a reporter may show a client whose construction failed half-way
         return (
-            f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries}, "
-            f"max_in_flight={self.max_in_flight})"
+            f"{type(self).__name__}(base_url={getattr(self, 'base_url', None)!r}, "
+            f"max_retries={getattr(self, 'max_retries', None)}, "
+            f"max_in_flight={getattr(self, 'max_in_flight', None)})"
         )
 
     def _options(self, **changes: Any) -> dict[str, Any]:
@@ -568,15 +587,11 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         client's `build_request`, which merges its own headers, cookies and parameters.
         """
         timeout = self.timeout if timeout is None else timeout
-        headers = self._headers  # httpx copies it
         api = "://" not in url
-        if not api:  # a result file
-            absolute = url
-            headers = {**headers, "Accept": "*/*"}
-            if urlsplit(url)[:2] != self._origin:
-                del headers["Authorization"]
-        else:
-            absolute = self.base_url + url
+        absolute = self.base_url + url if api else url
+        # No local here holds the credentials (a traceback's frames are what error reporters
+        # record), and the encoding error is raised outside the `except`, without httpx's
+        # frames (whose locals do hold the headers) as its context.
         try:
             if api and self._direct and not self._http.cookies:
                 try:
@@ -584,13 +599,25 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
                 except httpx.InvalidURL:  # URL too long once the query is on: httpx's own
                     pass  # build_request checks the length before it adds the query (and sends)
             return self._http.build_request(
-                method, absolute, json=json, params=params, headers=headers, timeout=timeout
+                method,
+                absolute,
+                json=json,
+                params=params,
+                headers=self._headers if api else self._file_headers(url),
+                timeout=timeout,
             )
         except (TypeError, ValueError) as exc:  # NaN, infinity, or an object JSON cannot hold
-            raise InvalidRequestError(
-                f"the request cannot be encoded as JSON ({scrub_secrets(str(exc))}); "
-                "nothing was sent"
-            ) from None
+            problem = scrub_secrets(str(exc))
+        raise InvalidRequestError(
+            f"the request cannot be encoded as JSON ({problem}); nothing was sent"
+        )
+
+    def _file_headers(self, url: str) -> dict[str, str]:
+        """The headers of a result file's GET: credentials only to base_url's origin."""
+        headers = {**self._headers, "Accept": "*/*"}
+        if urlsplit(url)[:2] != self._origin:
+            return {k: v for k, v in headers.items() if k.lower() != "authorization"}
+        return headers
 
     def _direct_request(
         self,
@@ -728,6 +755,7 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         def parse(response: httpx.Response) -> Task:
             return parse_create_response(response, body["model"])
 
+        hide_url(body.get("callBackUrl"))  # kept out of this call's errors and log lines
         with self._edge():
             return (yield from self._retried(attempt, submit=True, queued=queued))
 

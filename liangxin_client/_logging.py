@@ -2,9 +2,10 @@
 
 Secrets are scrubbed once, where log records are made: `RedactingFilter` (installed on the
 library's logger, as openai-python's `SensitiveHeadersFilter`) replaces credential headers in a
-record's arguments by `***`, and the API key of the client at work (`use_secret`, set while a
-client runs a call) wherever it appears in the formatted message — a server may echo a key back.
-Errors made during a call scrub the same key (`scrub_secrets`).
+record's arguments by `***`, and the secrets of the call at work (`use_secret`: the client's API
+key and any callBackUrl it sends, `_secrets.Hidden`) wherever they appear in the formatted
+message, in any form a server may echo them back in. Errors made during a call scrub the same
+secrets (`scrub_secrets`).
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from contextvars import ContextVar, Token
 
 import httpx
 
+from liangxin_client._secrets import REDACTED, Hidden
+
 logger = logging.getLogger("liangxin_client")
 
-#: The API key of the client whose call runs in this thread or task (None: none).
-_SECRET: ContextVar[str | None] = ContextVar("liangxin_client_secret", default=None)
+#: The secrets of the call that runs in this thread or task (None: none).
+_SECRET: ContextVar[Hidden | None] = ContextVar("liangxin_client_secret", default=None)
 
-REDACTED = "***"
 _SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
 )
@@ -49,25 +51,30 @@ def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     return {name: REDACTED if name.lower() in _SECRET_HEADERS else value for name, value in headers}
 
 
-def scrub(text: str, secret: str | None) -> str:
-    """`text` with every occurrence of `secret` replaced (servers sometimes echo tokens back)."""
-    if secret and secret in text:
-        return text.replace(secret, REDACTED)
-    return text
+def use_secret(hidden: Hidden | None) -> Token[Hidden | None]:
+    """Scrub `hidden` from log records and errors made in this context until `drop_secret`."""
+    return _SECRET.set(hidden)
 
 
-def use_secret(secret: str | None) -> Token[str | None]:
-    """Scrub `secret` from log records and errors made in this context until `drop_secret`."""
-    return _SECRET.set(secret)
-
-
-def drop_secret(token: Token[str | None]) -> None:
+def drop_secret(token: Token[Hidden | None]) -> None:
     _SECRET.reset(token)
 
 
+def secrets_in_use() -> Hidden | None:
+    return _SECRET.get()
+
+
+def hide_url(url: object) -> None:
+    """Scrub the callBackUrl `url` too (shown as scheme and host) for the rest of the call."""
+    hidden = _SECRET.get()
+    if hidden is not None:
+        hidden.add_url(url)
+
+
 def scrub_secrets(text: str) -> str:
-    """`text` with the secret in use (see `use_secret`) replaced by `***`."""
-    return scrub(text, _SECRET.get())
+    """`text` with the secrets in use (see `use_secret`), in any echo form, replaced."""
+    hidden = _SECRET.get()
+    return text if hidden is None else hidden.scrub(text)
 
 
 class RedactingFilter(logging.Filter):

@@ -1,12 +1,13 @@
 """Keep the API key out of exception objects: what an error reporter, `pickle` or `repr` sees.
 
 Two layers, neither needing the key passed through the decoders. Where an `APIError` is made,
-its message and body lose the key of the client at work (`_logging.use_secret`), and
+its message and body lose the secrets of the call at work (`_logging.use_secret`: the key and
+any callBackUrl sent, in every echo form), and
 `safe_request` / `safe_response` copy its exchange with credential headers replaced by `***` (by
 header name) and that key scrubbed from URL, headers and content. Where an error leaves the
 client (its `_edge`), `scrub_error` replaces the key wherever else the service echoed it back —
 `.code`, `.request_id`, `fail_msg`, an unknown state — and in the httpx exceptions chained as the
-cause.
+cause. The body kept in `exc.request` is what was sent, with the callBackUrl cut to its host.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from typing import Any
 import attrs
 import httpx
 
-from liangxin_client._logging import drop_secret, redact_headers, scrub_secrets, use_secret
+from liangxin_client._logging import (
+    drop_secret,
+    redact_headers,
+    scrub_secrets,
+    secrets_in_use,
+    use_secret,
+)
+from liangxin_client._secrets import APIKey, Hidden
 
 #: How deep `scrub_error` follows containers inside an exception's attributes.
 _MAX_DEPTH = 6
@@ -102,9 +110,13 @@ def _clean(value: Any, depth: int) -> Any:
     return value
 
 
-def scrub_error(exc: BaseException, secret: str | None) -> None:
-    """Replace `secret` in `exc`'s message and attributes, and strip credentials from its chain."""
-    token = use_secret(secret)
+def scrub_error(exc: BaseException, key: APIKey | None) -> None:
+    """Replace the secrets of the call at work (or `key`, outside a call) in `exc`'s message and
+    attributes, and strip credentials from its chain."""
+    hidden = secrets_in_use()
+    if hidden is None or hidden.key is not key:
+        hidden = Hidden(key)
+    token = use_secret(hidden)
     try:
         _scrub_chain(exc)
     finally:

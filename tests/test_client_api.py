@@ -99,7 +99,7 @@ def test_environment_configures_the_client(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("LIANGXIN_BASE_URL", "https://env.example/")
     with LiangXin() as client:
         assert client.base_url == "https://env.example"
-        assert client._api_key == "sk-from-env"
+        assert client._api_key.reveal() == "sk-from-env"
 
 
 @pytest.mark.parametrize("missing", ["LIANGXIN_API_KEY", "LIANGXIN_BASE_URL"])

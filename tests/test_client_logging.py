@@ -14,7 +14,8 @@ import pytest
 from client_support import TASK_ID, AfterSend, Recorder, client_for, no_retry_waits
 
 from liangxin_client import AmbiguousSubmitError, APIError, AuthenticationError, LiangXin
-from liangxin_client._logging import REDACTED, redact_headers, scrub
+from liangxin_client._logging import REDACTED, redact_headers
+from liangxin_client._secrets import APIKey
 from liangxin_mock import MockServer
 
 __all__ = ["no_retry_waits"]
@@ -33,9 +34,10 @@ def test_redact_headers() -> None:
 
 
 def test_scrub() -> None:
-    assert scrub(f"invalid token {CANARY}!", CANARY) == "invalid token ***!"
-    assert scrub("nothing here", CANARY) == "nothing here"
-    assert scrub("x", None) == "x"
+    key = APIKey(CANARY)
+    assert key.scrub(f"invalid token {CANARY}!") == "invalid token ***!"
+    assert key.scrub("nothing here") == "nothing here"
+    assert APIKey("").scrub("x") == "x"
 
 
 def test_canary_key_never_leaks_against_the_mock(
