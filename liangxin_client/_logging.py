@@ -28,6 +28,8 @@ _SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
 )
 _LOG_BODY_LIMIT = 1000
+#: How far past the limit a body is read, so a secret straddling the cut is scrubbed whole.
+_SCRUB_MARGIN = 4000
 
 
 def configure_from_env() -> None:
@@ -102,8 +104,10 @@ logger.addFilter(RedactingFilter())
 
 
 def _body_text(content: bytes) -> str:
-    text = content[:_LOG_BODY_LIMIT].decode("utf-8", "replace")
-    return text + ("…" if len(content) > _LOG_BODY_LIMIT else "")
+    """The body's head for a debug line; scrubbed before it is cut, so no secret is cut in half
+    (a half no longer matches)."""
+    text = scrub_secrets(content[: _LOG_BODY_LIMIT + _SCRUB_MARGIN].decode("utf-8", "replace"))
+    return text[:_LOG_BODY_LIMIT] + ("…" if len(text) > _LOG_BODY_LIMIT else "")
 
 
 def log_request(request: httpx.Request) -> None:
