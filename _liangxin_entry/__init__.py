@@ -10,6 +10,7 @@ under the handler, and only its public `main`.
 
 from __future__ import annotations
 
+import signal
 import sys
 
 EXIT_INTERRUPTED = 130  # the same as liangxin_client.cli.EXIT_INTERRUPTED
@@ -19,6 +20,7 @@ def main() -> int:
     try:
         from liangxin_client.cli import main as cli_main
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # on the way out: a second one is no traceback
         print("error: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     return cli_main()

@@ -390,6 +390,8 @@ class AsyncManyRun(_Run[AsyncManyClient, AsyncWait]):
     def _setup(self) -> None:
         self._creating = 0  # createTask calls on the wire (let them land before cancelling)
         self._created_event = asyncio.Event()
+        #: The shielded createTask calls still running (they outlive a cancelled `_one`).
+        self._submits: set[asyncio.Task[str]] = set()
 
     async def settle_submits(self) -> None:
         """After `stop()`: wait for the createTask calls already sent to be answered."""
@@ -421,10 +423,14 @@ class AsyncManyRun(_Run[AsyncManyClient, AsyncWait]):
                 for task in done:
                     yield task.result()
         finally:
-            for task in pending:
+            # Ending early: the createTask calls still on the wire (shielded from Ctrl-C; a
+            # second one, or the caller leaving, gives up on them) end here too, each outcome
+            # retrieved, so none outlives the run and reports its error to asyncio's handler.
+            left: list[asyncio.Task[Any]] = [*pending, *self._submits]
+            for task in left:
                 task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
+            if left:
+                await asyncio.gather(*left, return_exceptions=True)
 
     async def _one(self, item: WorkItem) -> GenerateOutcome:
         if (refused := self._refused(item)) is not None:
@@ -434,7 +440,10 @@ class AsyncManyRun(_Run[AsyncManyClient, AsyncWait]):
                 return refused
             try:
                 # Shielded: a Ctrl-C lets a createTask already on the wire learn its taskId.
-                task_id = await asyncio.shield(self._submit(item, slot))
+                submit = asyncio.ensure_future(self._submit(item, slot))
+                self._submits.add(submit)
+                submit.add_done_callback(self._submits.discard)
+                task_id = await asyncio.shield(submit)
             except LiangXinError as exc:
                 return self._submit_failure(item, exc)
             try:

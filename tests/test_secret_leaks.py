@@ -458,7 +458,7 @@ def test_every_echo_form_is_scrubbed(
         assert isinstance(exc, LiangXinError), exc
         assert_nothing_leaks(exc, sentry_events)
     assert "bad key" in str(polled) and "***" in str(polled)  # the message is kept, scrubbed
-    assert leaks(caplog.text) == [], [l for l in caplog.text.splitlines() if leaks(l)]
+    assert leaks(caplog.text) == [], [line for line in caplog.text.splitlines() if leaks(line)]
     assert "hooks.example.com" in caplog.text  # where the callback goes is still shown
 
 

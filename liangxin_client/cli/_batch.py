@@ -183,15 +183,25 @@ async def _run_batch(
         stopping: list[asyncio.Future[None]] = []
         loop = asyncio.get_running_loop()
 
+        leaving: list[bool] = []
+
+        def leave() -> None:
+            """Stop consuming, once: a second cancel would cut the clean-up itself short."""
+            if not leaving:
+                leaving.append(True)
+                consumer.cancel()
+
         async def interrupt() -> None:
             many.stop()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(many.settle_submits(), SETTLE_SECONDS)
-            consumer.cancel()
+            leave()
 
         def on_sigint() -> None:
-            if interrupted.is_set():
-                consumer.cancel()
+            if interrupted.is_set():  # again: stop waiting for the calls in flight
+                if not leaving:
+                    run.note("interrupted again: leaving now; calls still in flight are ambiguous")
+                leave()
                 return
             interrupted.set()
             run.note("interrupted: submitting nothing new; recording the tasks in flight ...")
@@ -208,8 +218,12 @@ async def _run_batch(
                 raise
             return False
         finally:
-            with contextlib.suppress(NotImplementedError, RuntimeError):
+            for task in stopping:
+                task.cancel()
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(signal.SIGINT)
+                if interrupted.is_set():  # on the way out: the journal and manifest get written
+                    signal.signal(signal.SIGINT, signal.SIG_IGN)  # (main() restores it)
     return not interrupted.is_set()
 
 

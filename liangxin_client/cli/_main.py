@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from liangxin_client import LiangXinWarning
 from liangxin_client.cli._batch import cmd_batch
@@ -59,7 +62,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return exc.code if isinstance(exc.code, int) else EXIT_USAGE
         run = Run(args)
         try:
-            return COMMANDS[args.command](run)
+            with restored_ctrl_c():
+                return COMMANDS[args.command](run)
         except BrokenPipeError:
             # The reader went away (`liangxin models | head`): stop quietly, as the Python docs
             # advise.
@@ -69,7 +73,35 @@ def _main(argv: Sequence[str] | None) -> int:
             code, message = explain(run, exc)
             return fail(run, code, message, type(exc).__name__)
     except KeyboardInterrupt as exc:
-        return fail(run, EXIT_INTERRUPTED, interrupted(run, exc), "Interrupted")
+        with ignoring_ctrl_c():  # a second Ctrl-C must not cut the line that names the task
+            return fail(run, EXIT_INTERRUPTED, interrupted(run, exc), "Interrupted")
+
+
+@contextlib.contextmanager
+def restored_ctrl_c() -> Iterator[None]:
+    """Ctrl-C's handler put back as it was once the command ends (`batch` ignores Ctrl-C once
+    interrupted, while it writes its journal and manifest and says how to resume)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def ignoring_ctrl_c() -> Iterator[None]:
+    """Ctrl-C ignored while the block runs (the program is already on its way out)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _autocomplete(parser: argparse.ArgumentParser) -> None:
