@@ -230,7 +230,8 @@ def check_not_blank(request: str, payload: dict[str, Any]) -> list[Violation]:
     for name, source in _not_blank(request):
         value = payload.get(name)
         if isinstance(value, str) and value and not value.strip():
-            message = f"invalid input.{name}: {shown_value(value, name)} is only whitespace"
+            count = f"{len(value)} character{'s' if len(value) > 1 else ''}"
+            message = f"invalid input.{name}: only whitespace ({count})"
             found.append(Violation(message, f"input.{name}", "x-liangxin-not-blank", source))
     return found
 

@@ -192,6 +192,11 @@ def test_guesses_warn_in_one_line_and_are_sent(cli: CLI) -> None:
     assert warning.startswith("warning: model 'seedream' is not in the contract")
     assert "did you mean 'seedream-v4-5'" in warning
     assert error.startswith("error: unsupported model")
+    # A prompt of only whitespace: the docs say "non-empty" and no more, so it is a guess.
+    result = cli("create", "--mock", "-m", "seedream-v4-5", "   ")
+    assert result.returncode == EXIT_OK, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("warning: invalid input.prompt: only whitespace (3 characters)")
 
 
 def test_json_errors_are_json_on_stdout(cli: CLI) -> None:

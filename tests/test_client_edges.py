@@ -221,7 +221,7 @@ def test_a_one_space_prompt_warns_where_one_character_is_allowed() -> None:
             client.tasks.create("nano-banana-pro", " ")
     [warning] = [w.message for w in caught if isinstance(w.message, InferredConstraintWarning)]
     assert str(warning) == (
-        'invalid input.prompt: " " is only whitespace '
+        "invalid input.prompt: only whitespace (1 character) "
         "(an inferred rule, not stated by the LiangXin docs: sent anyway)"
     )
     assert len(seen.requests) == 1
@@ -254,7 +254,7 @@ def test_the_mock_accepts_a_blank_prompt_and_notes_the_guess(liangxin_mock_facto
             noted = http.get("/__mock__/stats").json()["inferredViolations"]
         assert answer.status_code == status, answer.text
         if strict:
-            assert answer.json()["msg"] == 'invalid input.prompt: "   " is only whitespace'
+            assert answer.json()["msg"] == "invalid input.prompt: only whitespace (3 characters)"
         else:
             assert [entry["field"] for entry in noted["log"]] == ["input.prompt"]
 
