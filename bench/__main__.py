@@ -13,6 +13,7 @@ BENCHMARKS = {
     "mock-fill": "bench.bench_mock_fill",
     "many": "bench.bench_many",
     "batch": "bench.bench_batch",
+    "keepalive": "bench.bench_keepalive",
 }
 
 

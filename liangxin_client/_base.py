@@ -27,6 +27,7 @@ import httpx
 import stamina
 
 import liangxin_contract
+from liangxin_client._connections import AsyncPools, Pools, pool_limits
 from liangxin_client._download import PartFile, check_save_directory, file_name
 from liangxin_client._errors import (
     AmbiguousSubmitError,
@@ -404,7 +405,7 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         self._owns_http = http_client is None
         http_class, self._sleep, semaphore, window_class, tasks_class = self._io
         if http_client is None:
-            http_client = http_class(timeout=self.timeout, limits=self._http_limits())
+            http_client = self._own_pool(http_class)
         self._http = http_client
         #: API requests are built by `_direct_request` (only on a pool made here: see `_build`).
         self._direct = self._owns_http
@@ -541,10 +542,14 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         options.update(changes)
         return options
 
-    def _http_limits(self) -> httpx.Limits:
-        """The pool of a client this client makes: one connection per request in flight."""
-        return httpx.Limits(
-            max_connections=self.max_in_flight, max_keepalive_connections=self.max_in_flight
+    def _own_pool(self, http_class: type[HttpT]) -> HttpT:
+        """The httpx client this client makes: one connection per request in flight, kept alive
+        below servers' keep-alive, createTask on a pool of its own (see `_connections.py`)."""
+        pools = AsyncPools if issubclass(http_class, httpx.AsyncClient) else Pools
+        return http_class(
+            timeout=self.timeout,
+            limits=pool_limits(self.max_in_flight),  # for proxies from the environment
+            transport=pools(self.max_in_flight),
         )
 
     # -- what Tasks / AsyncTasks call (the TaskPort protocol of _tasks.py) -----------------------

@@ -12,7 +12,13 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from liangxin_mock.config import DEFAULT_MAX_BODY_BYTES, MockConfig, parse_key_list, parse_key_spec
+from liangxin_mock.config import (
+    DEFAULT_KEEP_ALIVE,
+    DEFAULT_MAX_BODY_BYTES,
+    MockConfig,
+    parse_key_list,
+    parse_key_spec,
+)
 
 if TYPE_CHECKING:  # the mock extra is imported only to serve, so --help works without it
     import uvicorn
@@ -90,6 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
         "accepted and listed under inferredViolations in /__mock__/stats",
     )
     p.add_argument("--public-base-url", default=None, help="base of result URLs (default: request)")
+    p.add_argument(
+        "--keep-alive",
+        type=_number(float, 0.1),
+        default=DEFAULT_KEEP_ALIVE,
+        metavar="SECONDS",
+        help=f"close a keep-alive connection idle this long (default {DEFAULT_KEEP_ALIVE:g}: "
+        "above common clients' own idle expiry)",
+    )
     return p
 
 
@@ -108,6 +122,7 @@ def config_from_args(args: argparse.Namespace, environ: dict[str, str]) -> MockC
         strict=args.strict,
         max_concurrent=args.max_concurrent,
         public_base_url=args.public_base_url,
+        keep_alive=args.keep_alive,
         # /__mock__/ answers requests addressed to the host it was asked to bind (besides loopback).
         trusted_hosts=() if args.host in ("", "0.0.0.0", "::") else (args.host,),
     ).with_default_key()
@@ -155,6 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         import uvicorn
 
         from liangxin_mock.app import create_app
+        from liangxin_mock.server import uvicorn_config
     except ImportError as exc:
         print(
             f"liangxin-mock: needs the mock extra ({exc.name} is missing): "
@@ -178,15 +194,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         sock.close()
         print(f"liangxin-mock: cannot open the database {args.db!r}: {exc}", file=sys.stderr)
         return 2
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host=args.host,
-            port=args.port,
-            log_level="warning",
-            lifespan="on",
-            timeout_graceful_shutdown=2,
-        )
-    )
+    server = uvicorn.Server(uvicorn_config(app, config, args.host, args.port))
     asyncio.run(_serve(server, sock, config, args.host))
     return 0 if server.started else 1

@@ -9,10 +9,24 @@ from typing import Any
 
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
 from liangxin_mock.app import create_app
 from liangxin_mock.background import BackgroundServer
 from liangxin_mock.config import MockConfig
+
+
+def uvicorn_config(app: ASGIApp, config: MockConfig, host: str, port: int) -> uvicorn.Config:
+    """How the mock runs under uvicorn (`MockServer` and `liangxin-mock` alike)."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+        timeout_keep_alive=config.keep_alive,  # type: ignore[arg-type]  # a float works
+    )
 
 
 class MockServer(BackgroundServer):
@@ -38,15 +52,7 @@ class MockServer(BackgroundServer):
     def start(self, timeout: float = 30.0) -> MockServer:
         if self._server is not None:
             return self
-        uv_config = uvicorn.Config(
-            self.app,
-            host="127.0.0.1",
-            port=0,
-            log_level="warning",
-            lifespan="on",
-            timeout_graceful_shutdown=2,
-        )
-        server = uvicorn.Server(uv_config)
+        server = uvicorn.Server(uvicorn_config(self.app, self.config, "127.0.0.1", 0))
         thread = threading.Thread(target=server.run, name="liangxin-mock", daemon=True)
         thread.start()
         deadline = time.monotonic() + timeout

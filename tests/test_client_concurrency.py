@@ -145,8 +145,9 @@ def test_async_requests_in_flight_never_exceed_the_limit() -> None:
 
 def test_the_clients_own_pool_has_a_connection_per_slot() -> None:
     client = AsyncLiangXin(KEY, BASE_URL, max_in_flight=9)
-    pool = client._http._transport._pool  # type: ignore[attr-defined]
-    assert pool._max_connections == 9 and pool._max_keepalive_connections == 9
+    pools = client._http._transport  # type: ignore[attr-defined]
+    for pool in (pools.reads._pool, pools.submits._pool):  # see test_keepalive.py
+        assert pool._max_connections == 9 and pool._max_keepalive_connections == 9
 
 
 # -- against the mock -----------------------------------------------------------------------------
