@@ -8,11 +8,21 @@ CONNECTING — encode/httpcore#1093; a short queue in front of it avoids both.)
 
 The submit window bounds the createTask calls in flight — for `generate()` and `generate_many()`
 a task counts from its createTask until its wait ends, which is what a service's per-key
-concurrency limit counts. It is open (unbounded) until the service answers a createTask with 429;
-then it closes to `DECREASE` × the tasks this client has running (multiplicative decrease, at
-most once per `DECREASE_SPACING` seconds), and each accepted createTask widens it by 1 / window,
-i.e. by one task per window's worth of accepted tasks (additive increase, as TCP's congestion
-avoidance) — so a batch settles at the rate the service allows instead of hammering it.
+concurrency limit counts. It is open (unbounded) until the service shows it is saturated; then it
+closes to `DECREASE` × the tasks this client has running (multiplicative decrease, at most once
+per `DECREASE_SPACING` seconds), and each accepted createTask widens it by 1 / window, i.e. by one
+task per window's worth of accepted tasks (additive increase, as TCP's congestion avoidance) — so
+a batch settles at the rate the service allows instead of hammering it.
+
+What shows saturation is a 429 that follows another 429 with no createTask accepted between them
+(`SATURATED_AFTER` in a row). A saturated service refuses every submit until a slot frees, so its
+429s come in runs — the open window's first burst, or the surplus submits of a window wider than
+the cap bouncing off it; an isolated 429 between accepted createTasks is not saturation (the
+service took the submits on either side of it): a gateway's passing refusal, a fault. Each
+refused submit still waits its Retry-After and queues again; only the window stays. Narrowing on
+every 429 made random ones collapse it: 1,000 `generate()` against a cap of 50 with 20 % faults
+(about one createTask in 30 refused at random) ran with a window of 5-14 and took 3.5 × the ideal
+time.
 
 Only a 429 that answers a submit admitted by the current window narrows it (as TCP reduces once
 per window, not once per lost packet): submits admitted before the last decrease — the burst of an
@@ -35,6 +45,8 @@ DEFAULT_MAX_IN_FLIGHT = 32
 DECREASE = 0.9
 #: Seconds between two decreases: the 429s of one burst close the window once, not once each.
 DECREASE_SPACING = 1.0
+#: 429s in a row (no createTask accepted between them) that show the service is saturated.
+SATURATED_AFTER = 2
 
 #: The window (its id) and generation the current thread's or task's last submit was admitted
 #: under (a thread or task may use more than one client).
@@ -78,6 +90,7 @@ class Window:
         self.held = 0  # submits and tasks in flight
         self.accepted = 0  # of those, tasks the service accepted (running, as far as we know)
         self.generation = 0  # how many times the window has been narrowed
+        self.refused = 0  # createTasks refused with 429 since the last one accepted
         self._clock = clock
         self._decreased_at = -math.inf
 
@@ -95,11 +108,15 @@ class Window:
         return max(0, max(1, math.floor(self.limit)) - self.held)
 
     def rate_limited(self, admitted: int | None = None) -> None:
-        """A createTask was refused with 429: close the window (once per burst).
+        """A createTask was refused with 429: close the window (once per burst) if it shows
+        saturation (`SATURATED_AFTER` in a row).
 
         `admitted` is the generation the refused submit was admitted under (None: unknown); a
         submit admitted before the last decrease changes nothing.
         """
+        self.refused += 1
+        if self.refused < SATURATED_AFTER:
+            return
         now = self._clock()
         if now - self._decreased_at < DECREASE_SPACING:
             return
@@ -112,6 +129,7 @@ class Window:
 
     def succeeded(self) -> None:
         """A createTask was accepted: widen the window by 1 / window (one per window's worth)."""
+        self.refused = 0
         if not math.isinf(self.limit):
             self.limit += 1 / self.limit
 

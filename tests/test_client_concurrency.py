@@ -29,12 +29,14 @@ class FakeClock:
         return self.now
 
 
-def test_the_window_is_open_until_a_429_then_decreases_multiplicatively_once_per_burst() -> None:
+def test_the_window_is_open_until_429s_in_a_row_then_narrows_once_per_burst() -> None:
     clock = FakeClock()
     window = Window(clock)
     window.held = window.accepted = 500
     assert window.has_room()
     window.succeeded()  # no effect while open
+    assert window.room() > 10_000
+    window.rate_limited()  # one alone is no saturation
     assert window.room() > 10_000
     window.rate_limited()
     assert window.limit == int(500 * DECREASE)
@@ -50,6 +52,7 @@ def test_the_window_is_open_until_a_429_then_decreases_multiplicatively_once_per
 def test_the_window_grows_additively_and_never_below_one() -> None:
     clock = FakeClock()
     window = Window(clock)
+    window.rate_limited()
     window.rate_limited()  # nothing running: the floor is one
     assert window.limit == 1
     window.held = 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import random
 import threading
 from collections.abc import Callable
 
@@ -27,6 +29,7 @@ def test_a_429_to_a_submit_admitted_before_the_last_decrease_changes_nothing() -
     window = Window(lambda: now[0])
     window.held = window.accepted = 60
     before = window.generation
+    window.rate_limited(before)
     window.rate_limited(before)  # admitted by the open window: the first decrease
     assert window.limit == int(60 * DECREASE)
     now[0] += 10 * DECREASE_SPACING
@@ -53,7 +56,8 @@ def test_the_sync_window_remembers_under_which_generation_each_thread_was_admitt
     thread.start()
     early.wait(10)
     window.acquire()
-    window.rate_limited()  # closes the window: 50 running → 45
+    window.rate_limited()
+    window.rate_limited()  # two in a row close the window: 50 running → 45
     closed = window.window.limit
     window.window._decreased_at -= 10 * DECREASE_SPACING
     done.set()
@@ -67,7 +71,8 @@ def test_a_thread_that_uses_two_clients_is_judged_by_each_windows_own_generation
     first.window.held = first.window.accepted = 20
     first.acquire()  # admitted under the first window's generation 3
     second.acquire()  # then a submit on the other client, under its generation 0
-    first.rate_limited()  # a 429 to the first window's submit: a current one
+    first.rate_limited()
+    first.rate_limited()  # 429s to the first window's submit: current ones
     assert first.window.limit == int(20 * DECREASE)
 
 
@@ -87,6 +92,7 @@ def test_the_async_window_remembers_under_which_generation_each_task_was_admitte
         await asyncio.sleep(0)
         await window.acquire()
         window.rate_limited()
+        window.rate_limited()
         limit = window.window.limit
         closed.set()
         await early
@@ -94,6 +100,71 @@ def test_the_async_window_remembers_under_which_generation_each_task_was_admitte
 
     first, after = asyncio.run(main())
     assert after == first < 50
+
+
+def test_an_isolated_429_between_accepted_creates_leaves_the_window_alone() -> None:
+    # Before: every 429 (one a second at most) narrowed it, the fault's as well as the cap's.
+    window = Window(lambda: 100.0)
+    window.limit = 50.0
+    window.held = window.accepted = 50
+    window.succeeded()
+    window.rate_limited(window.generation)
+    assert window.limit == pytest.approx(50.02) and window.generation == 0
+    window.succeeded()  # the service took the next submit: it was not saturated
+    window.rate_limited(window.generation)
+    assert window.limit == pytest.approx(50.04) and window.generation == 0
+
+
+def test_a_second_429_in_a_row_is_saturation() -> None:
+    now = [100.0]
+    window = Window(lambda: now[0])
+    window.held = window.accepted = 40  # the window still open: the first burst
+    window.rate_limited(window.generation)
+    assert math.isinf(window.limit)
+    window.rate_limited(window.generation)
+    assert window.limit == int(40 * DECREASE) and window.generation == 1
+    now[0] += 10 * DECREASE_SPACING
+    window.rate_limited(window.generation)  # still no createTask accepted: saturated
+    assert window.limit == int(int(40 * DECREASE) * DECREASE)
+
+
+def _window_against(cap: int, share: float, answers: int, *, seed: int = 0) -> list[float]:
+    """The window's limit through `answers` createTask answers, 25 a second, from a client with
+    a queue behind it (always at its window, one submit in flight) against a service that runs
+    `cap` tasks for it: a submit beyond the cap is refused (429), and `share` of the others too,
+    at random (a gateway's passing refusals, `--fault-rate`'s rate_limited)."""
+    now = [0.0]
+    window = Window(lambda: now[0])
+    window.limit = 50.0
+    rand = random.Random(seed)
+    limits = []
+    for _ in range(answers):
+        now[0] += 1 / 25
+        window.held = math.floor(window.limit)
+        window.accepted = window.held - 1
+        if window.accepted >= cap or rand.random() < share:
+            window.rate_limited(window.generation)
+        else:
+            window.succeeded()
+        limits.append(window.limit)
+    return limits
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_429s_do_not_collapse_the_window(seed: int) -> None:
+    # --fault-rate 0.2 refuses about one createTask in 30 with a 429 (a sixth of its faults).
+    # Before: the window fell to 9 and averaged 17 of the cap's 50.
+    limits = _window_against(cap=50, share=1 / 30, answers=3000, seed=seed)
+    assert min(limits) >= 30
+    assert sum(limits) / len(limits) >= 42
+
+
+def test_a_saturated_service_still_closes_the_window() -> None:
+    # Another process holds 30 of the key's 50 slots: this client's window comes down to the 20
+    # left, and stays near them.
+    limits = _window_against(cap=20, share=0, answers=1000)
+    assert max(limits[500:]) <= 22
+    assert sum(limits[500:]) / 500 >= 17
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
