@@ -27,7 +27,13 @@ import httpx
 import stamina
 
 import liangxin_contract
-from liangxin_client._connections import AsyncPools, Pools, pool_limits
+from liangxin_client._connections import (
+    SUBMIT_KEEPALIVE_EXPIRY,
+    AsyncPools,
+    Pools,
+    environment_proxies,
+    pool_limits,
+)
 from liangxin_client._download import PartFile, check_save_directory, file_name
 from liangxin_client._errors import (
     AmbiguousSubmitError,
@@ -545,12 +551,11 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
     def _own_pool(self, http_class: type[HttpT]) -> HttpT:
         """The httpx client this client makes: one connection per request in flight, kept alive
         below servers' keep-alive, createTask on a pool of its own (see `_connections.py`)."""
+        if environment_proxies():  # honoured by httpx only on its own transport: one pool
+            limits = pool_limits(self.max_in_flight, SUBMIT_KEEPALIVE_EXPIRY)
+            return http_class(timeout=self.timeout, limits=limits)
         pools = AsyncPools if issubclass(http_class, httpx.AsyncClient) else Pools
-        return http_class(
-            timeout=self.timeout,
-            limits=pool_limits(self.max_in_flight),  # for proxies from the environment
-            transport=pools(self.max_in_flight),
-        )
+        return http_class(timeout=self.timeout, transport=pools(self.max_in_flight))
 
     # -- what Tasks / AsyncTasks call (the TaskPort protocol of _tasks.py) -----------------------
 

@@ -21,9 +21,14 @@ the fix is not to send on a connection the server may be closing:
   once per idle spell, against a task that takes seconds).
 
 A client given an `http_client` uses it as it is: set its `keepalive_expiry` below the server's.
+httpx honours proxies from the environment (`HTTPS_PROXY`, ...) only on a client with its own
+transport, so with one set the client makes a single pool, proxied, whose connections are all
+kept as briefly as createTask's.
 """
 
 from __future__ import annotations
+
+import urllib.request
 
 import httpx
 
@@ -31,6 +36,12 @@ import httpx
 KEEPALIVE_EXPIRY = 4.0
 #: Seconds a connection may idle and still carry a createTask (POST).
 SUBMIT_KEEPALIVE_EXPIRY = 1.5
+
+
+def environment_proxies() -> bool:
+    """Does the environment set a proxy httpx would use (as `httpx._utils` reads it)?"""
+    proxies = urllib.request.getproxies()
+    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
 
 
 def pool_limits(connections: int, expiry: float = KEEPALIVE_EXPIRY) -> httpx.Limits:

@@ -104,6 +104,13 @@ class RacingServer:
         return head.encode() + b"\r\n\r\n" + body
 
 
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
 @pytest.fixture
 def gunicorn_like() -> Iterator[RacingServer]:
     """A server with gunicorn's default keep-alive (2 s), the shortest common one."""
@@ -166,6 +173,17 @@ def test_the_expiries_leave_a_margin_below_common_servers() -> None:
     assert submits._keepalive_expiry == SUBMIT_KEEPALIVE_EXPIRY
     assert reads._keepalive_expiry == KEEPALIVE_EXPIRY
     assert submits._max_connections == reads._max_connections == 7
+
+
+def test_a_proxy_from_the_environment_is_still_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    # httpx ignores HTTPS_PROXY on a client given a transport: then one pool, proxied, with
+    # createTask's short expiry for every request.
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    client = LiangXin(KEY, "https://api.liangxin.test")
+    proxied = client._http._transport_for_url(httpx.URL("https://api.liangxin.test/x"))
+    assert proxied is not client._http._transport  # the environment's proxy
+    assert client._http._transport._pool._keepalive_expiry == SUBMIT_KEEPALIVE_EXPIRY  # type: ignore[attr-defined]
+    client.close()
 
 
 def test_a_given_http_client_is_used_as_it_is() -> None:
