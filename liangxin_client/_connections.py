@@ -21,9 +21,9 @@ the fix is not to send on a connection the server may be closing:
   once per idle spell, against a task that takes seconds).
 
 A client given an `http_client` uses it as it is: set its `keepalive_expiry` below the server's.
-httpx honours proxies from the environment (`HTTPS_PROXY`, ...) only on a client with its own
-transport, so with one set the client makes a single pool, proxied, whose connections are all
-kept as briefly as createTask's.
+httpx ignores proxies from the environment (`HTTPS_PROXY`, ...) on a client given a transport, so
+with one set the client makes a single standard pool, proxied, whose connections are all kept as
+briefly as createTask's.
 """
 
 from __future__ import annotations
