@@ -146,7 +146,10 @@ def test_async_requests_in_flight_never_exceed_the_limit() -> None:
     assert gauge.peak == 5
 
 
-def test_the_clients_own_pool_has_a_connection_per_slot() -> None:
+def test_the_clients_own_pool_has_a_connection_per_slot(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "https_proxy", "all_proxy"):  # one pool then: test_keepalive.py
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
     client = AsyncLiangXin(KEY, BASE_URL, max_in_flight=9)
     pools = client._http._transport  # type: ignore[attr-defined]
     for pool in (pools.reads._pool, pools.submits._pool):  # see test_keepalive.py
