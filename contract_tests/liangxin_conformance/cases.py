@@ -208,6 +208,7 @@ def run_case(target: Target, case: AnyCase) -> Any:
     finally:
         if how.operation == "createTask":
             target.budget.settle(status, reserved=how.paid)
+    target.note(response)
     violations = check_answer(target, case, how, response)
     if how.operation == "getTaskDetails" and response.status_code == 200:
         curl = schemas.curl_for(target, case, response)

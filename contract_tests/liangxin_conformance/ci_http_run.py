@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
+from liangxin_conformance import preflight
 from liangxin_conformance.schemas import REJECTION_STATUSES
 
 SCHEMATHESIS_TOML = """\
@@ -143,9 +144,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help="keep the JUnit XML and report here (default: temp)")
     p.add_argument("--max-examples", type=int, default=100)
     args = p.parse_args(argv)
+    if args.out is not None:
+        out = preflight.resolve(args.out, Path.cwd())
+        problem = preflight.check_directory(out, [])
+        if problem:  # before the mock starts: one line, no traceback
+            print(f"ci_http_run: could not run: --out {problem}", file=sys.stderr, flush=True)
+            return 3
     key = "sk-ci-" + secrets.token_hex(12)
     workdir = Path(tempfile.mkdtemp(prefix="liangxin-ci-http-"))
-    out = args.out.resolve() if args.out else workdir / "reports"
+    out = preflight.resolve(args.out, Path.cwd()) if args.out else workdir / "reports"
     out.mkdir(parents=True, exist_ok=True)
     results: dict[str, int] = {}
     started = time.monotonic()

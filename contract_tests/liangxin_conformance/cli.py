@@ -1,8 +1,11 @@
 """`liangxin-conformance`: run the conformance suite against a service; exit 0 iff it conforms.
 
-The suite runs in a pytest subprocess (in a scratch directory, so no config or cache of the
-caller's working directory is read or written); the API key travels by environment only, and is
-replaced by `***` in everything printed and in the JUnit and Markdown files.
+Before anything is sent, every output path (resolved against the caller's working directory) is
+checked writable and the service is asked one free question (`preflight`); a set-up problem is
+one line and exit 3. The suite then runs in a pytest subprocess (in a scratch directory, so no
+config or cache of the caller's working directory is read or written) and writes its files
+there; they are copied where the user asked. The API key travels by environment only, and is
+replaced by `***` in everything printed and in the JUnit, Markdown and JSON files.
 """
 
 from __future__ import annotations
@@ -18,16 +21,27 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from liangxin_conformance.report import load_json, no_guesses, redact
+from liangxin_conformance import preflight
+from liangxin_conformance.report import key_refused, load_json, no_guesses, redact
 
 PACKAGE = Path(__file__).resolve().parent
 #: Exit statuses (docs/conformance.md).
 CONFORMANT, NOT_CONFORMANT, USAGE, COULD_NOT_RUN, INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_STATUSES = (
     "exit status: 0 conformant, 1 not conformant (violations found), 2 usage error, "
-    "3 could not run (e.g. the contract extra is missing; the service was not judged), "
-    "130 interrupted"
+    "3 could not run (the service was not judged: an output cannot be written, the service "
+    "cannot be reached or refuses the key, the contract extra is missing), 130 interrupted"
 )
+#: The files the suite writes in its scratch directory, and the options that ask for a copy:
+#: the CLI's own, and the pytest options of the same files given after `--`.
+PRODUCTS = {
+    "junit.xml": ("--junit", "--junitxml", "--junit-xml"),
+    "report.md": ("--report", "--conformance-report"),
+    "outcomes.json": ("--json", "--conformance-json"),
+}
+#: Other pytest options after `--` that name a path: made absolute against the caller's
+#: working directory (pytest runs in the scratch directory).
+PYTEST_PATH_OPTIONS = ("--basetemp", "--log-file", "--report-log")
 #: What the suite imports beyond the base install: the `contract` extra (and `mock` within it).
 SUITE_MODULES = ("pytest", "schemathesis", "hypothesis", "starlette", "uvicorn", "PIL")
 PYTEST_INI = """[pytest]
@@ -65,6 +79,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--junit", type=Path, help="write JUnit XML here")
     p.add_argument("--report", type=Path, help="write the Markdown report here")
     p.add_argument(
+        "--json", type=Path, help="write the machine-readable outcomes (and the guess log) here"
+    )
+    p.add_argument(
         "--local-mock",
         action="store_true",
         help="the service is a liangxin-mock on this machine (--allow-http-callbacks):"
@@ -81,7 +98,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def pytest_command(args: argparse.Namespace, scratch: Path, junit: Path, report: Path) -> list[str]:
+def pytest_command(
+    args: argparse.Namespace, scratch: Path, pytest_args: Sequence[str] | None = None
+) -> list[str]:
     cmd = [
         sys.executable, "-m", "pytest", str(PACKAGE),
         "-c", str(scratch / "pytest.ini"), "--rootdir", str(scratch),
@@ -89,7 +108,8 @@ def pytest_command(args: argparse.Namespace, scratch: Path, junit: Path, report:
         "-p", "liangxin_conformance.plugin", "--confcutdir", str(PACKAGE),
         # No cache; no hypothesis statistics (base64 blobs) in the JUnit file.
         "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-q", "-rfEs", "--tb=line",
-        "--junitxml", str(junit), "--conformance-report", str(report),
+        "--junitxml", str(scratch / "junit.xml"),
+        "--conformance-report", str(scratch / "report.md"),
         "--conformance-json", str(scratch / "outcomes.json"),
     ]  # fmt: skip
     if args.base_url:
@@ -105,7 +125,57 @@ def pytest_command(args: argparse.Namespace, scratch: Path, junit: Path, report:
         cmd.append("--local-mock")
     if args.include_inferred:
         cmd.append("--include-inferred")
-    return cmd + list(args.pytest_args)
+    return cmd + list(args.pytest_args if pytest_args is None else pytest_args)
+
+
+#: Where the user wants each product: `{product: [(option, absolute path), ...]}`.
+Wanted = dict[str, list[tuple[str, Path]]]
+
+
+def wanted_outputs(args: argparse.Namespace, cwd: Path) -> tuple[Wanted, list[str]]:
+    """Every output the user asked for, resolved against `cwd`, and the pytest arguments
+    without the output options (which the CLI handles) and with other paths made absolute."""
+    wanted: Wanted = {product: [] for product in PRODUCTS}
+    owner = {option: product for product, options in PRODUCTS.items() for option in options}
+    for option, value in (
+        ("--junit", args.junit),
+        ("--report", args.report),
+        ("--json", args.json),
+    ):
+        if value is not None:
+            wanted[owner[option]].append((option, preflight.resolve(value, cwd)))
+    rest: list[str] = []
+    tokens = list(args.pytest_args)
+    while tokens:
+        token = tokens.pop(0)
+        name, eq, inline = token.partition("=")
+        if name in owner or name in PYTEST_PATH_OPTIONS:
+            if not eq and not tokens:
+                raise UsageProblem(f"{name} needs a path")
+            value = inline if eq else tokens.pop(0)
+            path = preflight.resolve(value, cwd)
+            if name in owner:
+                wanted[owner[name]].append((name, path))
+            else:
+                rest += [name, str(path)]
+        else:
+            rest.append(token)
+    return wanted, rest
+
+
+class UsageProblem(Exception):
+    """A mistake in the command line (exit 2)."""
+
+
+def same_file_twice(wanted: Wanted) -> str | None:
+    """A usage problem: two different products asked into one file."""
+    seen: dict[Path, tuple[str, str]] = {}
+    for product, destinations in wanted.items():
+        for option, path in destinations:
+            other = seen.setdefault(path, (product, option))
+            if other[0] != product:
+                return f"{other[1]} and {option} name the same file {path}"
+    return None
 
 
 def missing_modules() -> list[str]:
@@ -125,32 +195,56 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     key = args.api_key or os.environ.get("LIANGXIN_API_KEY") or ""
     if args.base_url and not key:
-        print(
-            "liangxin-conformance: --base-url needs --api-key or LIANGXIN_API_KEY", file=sys.stderr
-        )
-        return USAGE
+        return usage("--base-url needs --api-key or LIANGXIN_API_KEY")
+    problem = args.base_url and preflight.check_base_url(args.base_url)
+    try:
+        wanted, pytest_args = wanted_outputs(args, Path.cwd())
+    except UsageProblem as exc:
+        return usage(str(exc))
+    problem = problem or same_file_twice(wanted)
+    if problem:
+        return usage(redact(problem, [key]))
     missing = missing_modules()
     if missing:
-        print(
-            f"liangxin-conformance: could not run: {', '.join(missing)} not installed "
-            "(the contract extra): pip install 'liangxin-client[contract]'",
-            file=sys.stderr,
+        return could_not_run(
+            f"{', '.join(missing)} not installed (the contract extra):"
+            " pip install 'liangxin-client[contract]'"
         )
-        print("liangxin-conformance: COULD NOT RUN (the service was not checked)")
-        return COULD_NOT_RUN
+    made: list[Path] = []
     try:
-        return _run(args, key)
+        for destinations in wanted.values():
+            for option, path in destinations:
+                problem = preflight.check_writable(path, made)
+                if problem:
+                    return could_not_run(f"{option} {problem}")
+        if args.base_url:
+            problem = preflight.probe_service(args.base_url, key)
+            if problem:
+                return could_not_run(redact(problem, [key]))
+        return _run(args, key, wanted, pytest_args)
     except KeyboardInterrupt:
         print("liangxin-conformance: interrupted (no verdict)", file=sys.stderr)
         return INTERRUPTED
+    finally:
+        preflight.remove_made(made)  # those still empty: nothing was written there
 
 
-def _run(args: argparse.Namespace, key: str) -> int:
+def usage(problem: str) -> int:
+    print(f"liangxin-conformance: error: {problem}", file=sys.stderr)
+    return USAGE
+
+
+def could_not_run(problem: str) -> int:
+    """A set-up problem: one line, exit 3 (the service was not judged)."""
+    print(f"liangxin-conformance: could not run: {problem}", file=sys.stderr)
+    return COULD_NOT_RUN
+
+
+def _run(args: argparse.Namespace, key: str, wanted: Wanted, pytest_args: list[str]) -> int:
     secrets = [key]
     with tempfile.TemporaryDirectory(prefix="liangxin-conformance-") as tmp:
         scratch = Path(tmp)
         (scratch / "pytest.ini").write_text(PYTEST_INI)
-        junit, report = scratch / "junit.xml", scratch / "report.md"
         env = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(scratch / ".hypothesis")}
         env.pop("LIANGXIN_API_KEY", None)
         if key:
@@ -158,7 +252,7 @@ def _run(args: argparse.Namespace, key: str) -> int:
         if not args.base_url:
             env.pop("LIANGXIN_BASE_URL", None)
         with subprocess.Popen(
-            pytest_command(args, scratch, junit, report),
+            pytest_command(args, scratch, pytest_args),
             cwd=scratch,
             env=env,
             stdout=subprocess.PIPE,
@@ -171,15 +265,15 @@ def _run(args: argparse.Namespace, key: str) -> int:
                 sys.stdout.write(redact(line, secrets))
                 sys.stdout.flush()
             code = proc.wait()
-        for produced, wanted in ((junit, args.junit), (report, args.report)):
-            if wanted is not None and produced.exists():
-                wanted.parent.mkdir(parents=True, exist_ok=True)
-                wanted.write_text(redact(produced.read_text(errors="replace"), secrets))
-            elif wanted is not None:
-                print(f"liangxin-conformance: {produced.name} was not produced", file=sys.stderr)
+        for product, destinations in wanted.items():
+            if destinations and not _copy(scratch / product, destinations, secrets):
                 code = code or COULD_NOT_RUN
         shutil.rmtree(scratch / ".hypothesis", ignore_errors=True)
-        not_run, guessed = _summary(scratch / "outcomes.json")
+        not_run, guessed, refused = _summary(scratch / "outcomes.json")
+    if refused and code in (CONFORMANT, NOT_CONFORMANT):
+        # Every answer to the key was a refusal: nothing about the service was judged.
+        print(f"liangxin-conformance: COULD NOT RUN: {refused}")
+        return COULD_NOT_RUN
     if code == CONFORMANT:
         verdict = "CONFORMANT"
     elif code == NOT_CONFORMANT:
@@ -202,10 +296,32 @@ def _run(args: argparse.Namespace, key: str) -> int:
     return code
 
 
-def _summary(path: Path) -> tuple[int, dict[str, Any]]:
-    """How many tests the run skipped, and its guess log (empty when it wrote no outcomes)."""
+def _copy(produced: Path, destinations: list[tuple[str, Path]], secrets: list[str]) -> bool:
+    """Copy a file the suite wrote (redacted) to each destination; False if any is missing."""
+    if not produced.exists():
+        names = ", ".join(f"{option} {path}" for option, path in destinations)
+        print(f"liangxin-conformance: {produced.name} was not produced ({names})", file=sys.stderr)
+        return False
+    text = redact(produced.read_text(errors="replace"), secrets)
+    written = True
+    for option, path in destinations:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            print(
+                f"liangxin-conformance: could not write {option} {path}: {reason}", file=sys.stderr
+            )
+            written = False
+    return written
+
+
+def _summary(path: Path) -> tuple[int, dict[str, Any], str | None]:
+    """How many tests the run skipped, its guess log (empty when it wrote no outcomes), and
+    whether the service refused the key on every request sent with it (what to say)."""
     if not path.exists():
-        return 0, no_guesses()
+        return 0, no_guesses(), None
     data = load_json(path)
     skipped = sum(o["outcome"] == "skipped" for o in data["outcomes"])
-    return skipped, data.get("guesses") or no_guesses()
+    return skipped, data.get("guesses") or no_guesses(), key_refused(data.get("requests"))

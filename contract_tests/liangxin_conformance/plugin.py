@@ -16,9 +16,16 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from liangxin_conformance import preflight
 from liangxin_conformance import target as targets
 from liangxin_conformance.guesses import LOG
-from liangxin_conformance.report import Outcome, violations_from, write_json, write_markdown
+from liangxin_conformance.report import (
+    Outcome,
+    key_refused,
+    violations_from,
+    write_json,
+    write_markdown,
+)
 from liangxin_conformance.target import Target
 
 _TARGET: Target | None = None
@@ -121,8 +128,32 @@ def session_target() -> Target:
     return _TARGET
 
 
+def check_outputs(config: pytest.Config) -> None:
+    """The report paths can be written (before anything is sent), else a usage error."""
+    made: list[Path] = []
+    try:
+        for option in ("conformance_report", "conformance_json"):
+            if value := config.getoption(option):
+                path = preflight.resolve(value, config.invocation_params.dir)
+                if problem := preflight.check_writable(path, made):
+                    flag = "--" + option.replace("_", "-")
+                    raise pytest.UsageError(f"{flag} {problem}")
+    finally:
+        preflight.remove_made(made)  # made again when the report is written
+
+
+def _output(config: pytest.Config, option: str) -> Path | None:
+    value = config.getoption(option)
+    if not value:
+        return None
+    path = preflight.resolve(value, config.invocation_params.dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def pytest_configure(config: pytest.Config) -> None:
     global _TARGET
+    check_outputs(config)
     _TARGET = build_target(config)
     _OUTCOMES.clear()
     LOG.clear()
@@ -193,10 +224,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     secrets = [target.api_key]
     label = target.label
     guessed = LOG.as_dict()
-    if path := session.config.getoption("conformance_report"):
-        write_markdown(Path(path), label, outcomes, secrets, guessed)
-    if path := session.config.getoption("conformance_json"):
-        write_json(Path(path), label, outcomes, secrets, guessed)
+    answers = target.key_answers()
+    if path := _output(session.config, "conformance_report"):
+        write_markdown(path, label, outcomes, secrets, guessed, answers)
+    if path := _output(session.config, "conformance_json"):
+        write_json(path, label, outcomes, secrets, guessed, answers)
     budget = target.budget
     session.config.stash[_SUMMARY] = json.dumps(
         {
@@ -205,6 +237,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             "unsent": budget.unsent,
             "guesses": {k: guessed[k] for k in ("resting", "unsent")},
             "refuted": len(guessed["refuted"]),
+            "key_refused": key_refused(answers),
         }
     )
     target.close()
@@ -226,3 +259,5 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             f" {summary['refuted']} guesses refuted (not violations),"
             f" {summary['guesses']['unsent']} guess-only requests left unsent"
         )
+        if summary["key_refused"]:
+            terminalreporter.write_line(f"liangxin: {summary['key_refused']}")

@@ -56,17 +56,37 @@ def no_guesses() -> dict[str, Any]:
     return {"resting": 0, "unsent": 0, "refuted": []}
 
 
+def key_refused(requests: dict[str, Any] | None) -> str | None:
+    """What to say when every request sent with the target's key was refused (401/403; 405s
+    aside):
+    `requests` is `{"with_key": n, "statuses": {"401": n, ...}}` (`Target.key_answers`)."""
+    answers = ((requests or {}).get("statuses") or {}).items()
+    # 405 (a method the operation does not have) is the router's answer, given before the key
+    # is looked at: it says nothing about the key.
+    statuses = {int(k): n for k, n in answers if n and int(k) != 405}
+    if not statuses or not set(statuses) <= {401, 403}:
+        return None
+    got = " or ".join(f"HTTP {status}" for status in sorted(statuses))
+    return (
+        f"the service refused the key: every request sent with it got {got}"
+        f" ({sum(statuses.values())} requests): check LIANGXIN_API_KEY / --api-key"
+        " (the service was not judged)"
+    )
+
+
 def write_json(
     path: Path,
     target: str,
     outcomes: list[Outcome],
     secrets: Iterable[str],
     guesses: dict[str, Any] | None = None,
+    requests: dict[str, Any] | None = None,
 ) -> None:
     data = {
         "target": target,
         "outcomes": [asdict(o) for o in outcomes],
         "guesses": guesses or no_guesses(),
+        "requests": requests or {"with_key": 0, "statuses": {}},
     }
     path.write_text(redact(json.dumps(data, indent=2, ensure_ascii=False), secrets) + "\n")
 
@@ -77,7 +97,10 @@ def load_json(path: Path) -> dict[str, Any]:
 
 
 def render_markdown(
-    target: str, outcomes: list[Outcome], guesses: dict[str, Any] | None = None
+    target: str,
+    outcomes: list[Outcome],
+    guesses: dict[str, Any] | None = None,
+    requests: dict[str, Any] | None = None,
 ) -> str:
     guesses = guesses or no_guesses()
     refuted: list[dict[str, Any]] = guesses["refuted"]
@@ -85,7 +108,9 @@ def render_markdown(
     passed = sum(o.outcome == "passed" for o in outcomes)
     skipped = [o for o in outcomes if o.outcome == "skipped"]
     verdict = "**CONFORMANT**" if not failed and outcomes else "**NOT CONFORMANT**"
-    if skipped:
+    if refusal := key_refused(requests):
+        verdict = f"**COULD NOT RUN**: {refusal}"
+    elif skipped:
         verdict += f" ({len(skipped)} checks not run: see Skipped)"
     lines = [
         "# LiangXin conformance report",
@@ -174,8 +199,9 @@ def write_markdown(
     outcomes: list[Outcome],
     secrets: Iterable[str],
     guesses: dict[str, Any] | None = None,
+    requests: dict[str, Any] | None = None,
 ) -> None:
-    path.write_text(redact(render_markdown(target, outcomes, guesses), secrets))
+    path.write_text(redact(render_markdown(target, outcomes, guesses, requests), secrets))
 
 
 def _one_paragraph(text: str, limit: int = 1500) -> str:

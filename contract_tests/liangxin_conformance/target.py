@@ -7,6 +7,8 @@ import json
 import os
 import secrets
 import shlex
+import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,7 +55,10 @@ class Target:
     #: Spend paid tasks on guesses too (our own examples, guessed models and fields, probes of
     #: inferred constraints); `--include-inferred`. Free targets (mocks) always do.
     include_inferred: bool = False
+    #: Statuses of the answers to requests sent with this target's key (`note`).
+    key_statuses: Counter[int] = field(default_factory=Counter)
     _clients: list[httpx.Client] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def in_process(self) -> bool:
@@ -75,15 +80,37 @@ class Target:
     def transport(self) -> httpx.BaseTransport | None:
         return ASGIBridge(self.app) if self.app is not None else None
 
+    def note(self, response: Any) -> None:
+        """Count the answer to a request sent with this target's key (an httpx or schemathesis
+        response), so that a run where the service refused the key says so."""
+        headers = getattr(getattr(response, "request", None), "headers", None) or {}
+        auth = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
+        if auth == f"Bearer {self.api_key}":
+            with self._lock:
+                self.key_statuses[int(response.status_code)] += 1
+
+    def key_answers(self) -> dict[str, Any]:
+        """`{"with_key": n, "statuses": {"401": n, ...}}`, for the JSON report."""
+        with self._lock:
+            counts = dict(self.key_statuses)
+        return {
+            "with_key": sum(counts.values()),
+            "statuses": {str(status): n for status, n in sorted(counts.items())},
+        }
+
     def client(self, *, authenticated: bool = True, **kwargs: Any) -> httpx.Client:
-        """An httpx client for this target (closed at the end of the session)."""
+        """An httpx client for this target (closed at the end of the session); every answer
+        it gets is `note`d."""
         headers = self.auth_headers() if authenticated else {}
+        hooks = dict(kwargs.pop("event_hooks", None) or {})
+        hooks["response"] = [*hooks.get("response", []), self.note]
         client = httpx.Client(
             base_url=self.base_url,
             headers=headers,
             transport=self.transport(),
             timeout=httpx.Timeout(60.0),
             trust_env=False,
+            event_hooks=hooks,
             **kwargs,
         )
         self._clients.append(client)

@@ -56,6 +56,7 @@ class LinkMachine(schemas.load(TARGET, "positive").as_state_machine()):  # type:
         finally:
             if how.operation == "createTask":
                 self.target.budget.settle(status, reserved=how.paid)
+        self.target.note(response)
         return response
 
     def validate_response(self, response: Any, case: AnyCase, **kwargs: Any) -> None:
