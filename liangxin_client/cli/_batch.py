@@ -8,7 +8,9 @@ rows are skipped, rows with a taskId are waited for (never resubmitted), rows wh
 may or may not have been accepted are reported as ambiguous and resubmitted only with
 `--resubmit-ambiguous`. Images are saved as their tasks finish; the results manifest (JSONL, one
 line per row) is written at the end, and on Ctrl-C — which stops submitting at once and says how
-to resume (`_batch_report.py`).
+to resume (`_batch_report.py`). One run at a time holds the journal, a journal that lost its
+content is never taken for a new batch, and a step that cannot be recorded (a full disk) or an
+image that cannot be saved stops the sending at once (`_batch_journal.py`).
 
 The engine is the library's public `AsyncManyRun`: `WorkItem`s carry a body to submit or the
 taskId of a task to wait for, and `ManyHooks` journal each step.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
@@ -27,27 +30,28 @@ from liangxin_client import (
     AsyncLiangXin,
     AsyncManyRun,
     CallbackReceiver,
-    GenerateOutcome,
     ManyHooks,
     TaskRecord,
     WorkItem,
     async_wait_for_task,
 )
 from liangxin_client.cli._batch_input import load_bodies
+from liangxin_client.cli._batch_journal import Recorder, open_for_run
 from liangxin_client.cli._batch_report import (
     cmd_status,
-    journal_path,
     manifest_path,
     plural,
-    resume_meta,
+    resume_command,
+    resume_note,
     summary,
     write_manifest,
 )
 from liangxin_client.cli._connect import service
 from liangxin_client.cli._durations_file import remembered_durations
-from liangxin_client.cli._exits import UsageError
+from liangxin_client.cli._exits import EXIT_API_ERROR, UsageError
+from liangxin_client.cli._failures import fail
 from liangxin_client.cli._journal import FINAL, Journal, JournalError
-from liangxin_client.cli._output import OutputDir
+from liangxin_client.cli._output import OutputDir, os_error
 from liangxin_client.cli._progress import BatchProgress
 from liangxin_client.cli._run import Run
 
@@ -59,11 +63,11 @@ SETTLE_SECONDS = 15.0
 Wait = Callable[[str, Callable[[TaskRecord], object]], Awaitable[TaskRecord]]
 
 
-def _plan(journal: Journal, resubmit: bool) -> tuple[list[WorkItem], int, int]:
+def _plan(journal: Journal, resubmit: bool, recorder: Recorder) -> tuple[list[WorkItem], int, int]:
     """Work for this run: (items, rows already final, ambiguous rows left alone)."""
     journal.mark_ambiguous()
     if resubmit:
-        journal.reopen_ambiguous()
+        recorder.reopened(journal.reopen_ambiguous())
     items: list[WorkItem] = []
     final = ambiguous = 0
     for row in journal.rows():
@@ -76,15 +80,6 @@ def _plan(journal: Journal, resubmit: bool) -> tuple[list[WorkItem], int, int]:
         else:
             items.append(WorkItem(row.index, body=row.body))
     return items, final, ambiguous
-
-
-def _record(journal: Journal, outcome: GenerateOutcome) -> None:
-    error = str(outcome.error) if outcome.error is not None else None
-    if outcome.status == "not_submitted":
-        journal.finished(outcome.index, "pending", error=error)
-    else:
-        files = [str(p) for p in outcome.paths]
-        journal.finished(outcome.index, outcome.status, files=files, error=error)
 
 
 def _listen_address(text: str) -> tuple[str, int]:
@@ -143,19 +138,20 @@ def _callback_wait(client: AsyncLiangXin, receiver: CallbackReceiver, timeout: f
 async def _run_batch(
     run: Run,
     client: AsyncLiangXin,
-    journal: Journal,
+    recorder: Recorder,
     items: list[WorkItem],
     progress: BatchProgress,
 ) -> bool:
-    """Run the work (then close `client`); True when it ran to the end, False when interrupted."""
+    """Run the work (then close `client`); True when it ran to the end, False when interrupted
+    or stopped (`recorder.stopped`: a step could not be recorded, or an image saved)."""
     args = run.args
     callback_url = args.callback_url
 
     def submitting(item: WorkItem) -> None:
-        journal.submitting(item.index)
+        recorder.submitting(item.index)
 
     def created(item: WorkItem, task_id: str) -> None:
-        journal.submitted(item.index, task_id)
+        recorder.created(item.index, task_id)
 
     if callback_url:
         items = [
@@ -197,6 +193,13 @@ async def _run_batch(
                 await asyncio.wait_for(many.settle_submits(), SETTLE_SECONDS)
             leave()
 
+        def halt() -> None:  # as Ctrl-C, without the signal: send nothing new, then end
+            many.stop()
+            if not interrupted.is_set() and not stopping:
+                stopping.append(asyncio.ensure_future(interrupt()))
+
+        recorder.on_stop = halt
+
         def on_sigint() -> None:
             if interrupted.is_set():  # again: stop waiting for the calls in flight
                 if not leaving:
@@ -211,10 +214,11 @@ async def _run_batch(
             loop.add_signal_handler(signal.SIGINT, on_sigint)
         try:
             async for outcome in many:
-                _record(journal, outcome)
-                progress.finished(outcome.index, outcome.status)
+                recorder.outcome(outcome)
+                unsent = recorder.unsent(outcome)
+                progress.finished(outcome.index, "not_submitted" if unsent else outcome.status)
         except asyncio.CancelledError:
-            if not interrupted.is_set():
+            if not interrupted.is_set() and not recorder.stopped:
                 raise
             return False
         finally:
@@ -224,7 +228,7 @@ async def _run_batch(
                 loop.remove_signal_handler(signal.SIGINT)
                 if interrupted.is_set():  # on the way out: the journal and manifest get written
                     signal.signal(signal.SIGINT, signal.SIG_IGN)  # (main() restores it)
-    return not interrupted.is_set()
+    return not interrupted.is_set() and not recorder.stopped
 
 
 def _estimate(client: AsyncLiangXin, bodies: list[dict[str, Any]]) -> float | None:
@@ -248,18 +252,16 @@ def cmd_batch(run: Run) -> int:
         client = where.client(run, AsyncLiangXin)  # closed by _run_batch
         with remembered_durations(client.durations, where.durations_key(client)):
             OutputDir(args.out)  # created and writable, before anything is sent
+            opened = open_for_run(run, bodies)  # locked, whole, writable — or refused
             try:
-                journal = Journal(journal_path(args))
-            except JournalError as exc:
-                raise UsageError(str(exc)) from None
-            with journal:
+                journal, resumed = opened.journal, opened.resumed
+                for note in opened.notes:
+                    run.note(note)
+                recorder = Recorder(opened, str(args.out), run.note)
                 try:
-                    resumed = journal.start(
-                        bodies, {"input": str(args.file), "out": str(args.out), **resume_meta(run)}
-                    )
+                    items, final, ambiguous = _plan(journal, args.resubmit_ambiguous, recorder)
                 except JournalError as exc:
-                    raise UsageError(str(exc)) from None
-                items, final, ambiguous = _plan(journal, args.resubmit_ambiguous)
+                    raise UsageError(f"{exc}; nothing was sent") from None
                 run.note(
                     f"batch: {plural(len(bodies), 'row')}"
                     + (f", resuming ({final} finished, {len(items)} to do)" if resumed else "")
@@ -281,9 +283,66 @@ def cmd_batch(run: Run) -> int:
                 started = time.monotonic()
                 try:
                     with progress:
-                        completed = asyncio.run(_run_batch(run, client, journal, items, progress))
+                        completed = asyncio.run(_run_batch(run, client, recorder, items, progress))
                 finally:
-                    journal.mark_ambiguous()
-                    write_manifest(journal, manifest_path(args))
-                counts = journal.counts()
-    return summary(run, counts, len(bodies), time.monotonic() - started, completed)
+                    _wrap_up(run, journal)
+                try:
+                    counts: dict[str, int] | None = journal.counts()
+                except JournalError:
+                    counts = None
+            finally:
+                opened.close()
+    wall = time.monotonic() - started
+    if recorder.stopped:
+        return _stopped(run, recorder, counts, len(bodies), wall)
+    assert counts is not None
+    return summary(run, counts, len(bodies), wall, completed)
+
+
+def _wrap_up(run: Run, journal: Journal) -> None:
+    """The end of a run: rows left in flight are ambiguous; the manifest (best effort)."""
+    path = manifest_path(run.args)
+    with contextlib.suppress(JournalError):  # a row still `submitting` reads as ambiguous anyway
+        journal.mark_ambiguous()
+    try:
+        write_manifest(journal, path)
+    except (JournalError, OSError) as exc:
+        reason = str(exc) if isinstance(exc, JournalError) else os_error(exc)
+        run.note(f"cannot write the manifest {path}: {reason}")
+
+
+def _stopped(
+    run: Run, recorder: Recorder, counts: dict[str, int] | None, total: int, wall: float
+) -> int:
+    """A run that stopped itself: the summary, the taskIds in hand, and why (exit 1)."""
+    if counts is not None and not run.json:
+        summary(run, counts, total, wall, True)
+    resume = f"`{resume_command(run)}`{resume_note(run)}"
+    if recorder.output_failure is not None:
+        return fail(
+            run,
+            EXIT_API_ERROR,
+            f"{recorder.output_failure}; the batch stopped sending new rows. Make --out "
+            f"writable, then run {resume} to save the tasks already made (none is paid twice)",
+            "BatchStopped",
+        )
+    lines = list(recorder.lines())
+    ledger = recorder.ledger.path
+    if lines:
+        run.note(
+            f"the {len(lines)} tasks this run made and has not recorded as finished "
+            "(index and taskId, as ledger lines):"
+        )
+        print("\n".join(lines), file=sys.stderr)
+    if recorder.unkept:
+        kept = f"if they are not in the journal, append the lines above to {ledger} first"
+    else:
+        places = [p for p in (ledger, recorder.rescue.path) if p in recorder.kept_in]
+        kept = f"the next run takes them from {' and '.join(map(str, places or [ledger]))}"
+    return fail(
+        run,
+        EXIT_API_ERROR,
+        f"{recorder.failure}; the batch stopped sending new rows. Free space or fix the file, "
+        f"then run {resume} ({kept}; none is paid twice)",
+        "BatchStopped",
+    )

@@ -214,7 +214,7 @@ def cmd_status(run: Run) -> int:
     finished and some tasks failed, 5 (EXIT_NOT_FINISHED) while rows are left."""
     path = Path(run.args.status)
     try:
-        with Journal(path, create=False) as journal:
+        with Journal(path, create=False, read_only=True) as journal:
             counts = journal.counts()
             rows = list(journal.rows())
             meta = journal.meta()

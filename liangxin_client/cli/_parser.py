@@ -272,6 +272,11 @@ def _batch_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="send again the rows whose createTask may have been accepted (may pay twice)",
     )
+    parser.add_argument(
+        "--recover",
+        action="store_true",
+        help="rebuild a lost or damaged journal from its ledger or manifest (no row paid again)",
+    )
     parser.add_argument("--callback-url", metavar="URL", help="callBackUrl for every task")
     parser.add_argument(
         "--listen", metavar="HOST:PORT", help="receive the callbacks here (with --callback-url)"
