@@ -62,7 +62,7 @@ class StoppedError(LiangXinError):
 
 def rescue_path(journal: Path) -> Path:
     """Where a step goes when the ledger cannot take it: the cache directory, often another disk."""
-    key = hashlib.sha256(str(journal.resolve()).encode()).hexdigest()[:16]
+    key = hashlib.sha256(os.path.abspath(journal).encode()).hexdigest()[:16]
     return cache_dir() / "rescue" / f"{journal.name}-{key}.jsonl"
 
 
@@ -84,7 +84,7 @@ class Evidence:
 
     ledger: LedgerRecord
     ledger_paths: list[Path]
-    manifest: dict[int, JournalRow]
+    manifest: dict[int, JournalRow] | None  # None: of another batch (another row count)
     manifest_file: Path | None
     marks: list[Path]  # the `--out` mark naming this journal, orphaned -wal/-shm files
 
@@ -94,7 +94,8 @@ class Evidence:
         return bool(self.ledger.paid_or_maybe() or self.manifest_rows())
 
     def manifest_rows(self) -> int:
-        return sum(r.task_id is not None or r.state == "ambiguous" for r in self.manifest.values())
+        rows = (self.manifest or {}).values()
+        return sum(r.task_id is not None or r.state == "ambiguous" for r in rows)
 
     def says(self) -> str:
         if self.ledger.paid_or_maybe():
@@ -107,12 +108,15 @@ class Evidence:
         return " and ".join(str(p) for p in self.marks) + " are left of the batch"
 
 
-def _manifest_rows(path: Path, rows: int) -> dict[int, JournalRow]:
+def _manifest_rows(path: Path, rows: int) -> dict[int, JournalRow] | None:
+    """The rows a manifest says were sent; None when it is of a batch of another size."""
     found: dict[int, JournalRow] = {}
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return found
+    if lines and len(lines) != rows:
+        return None
     for line in lines:
         with contextlib.suppress(ValueError, TypeError, KeyError, AttributeError):
             entry = json.loads(line)
@@ -247,6 +251,14 @@ def _open_locked(
             f"the journal {path} {problem}: make it and its directory writable, then run "
             "again; nothing was sent"
         )
+    if problem is not None and evidence.manifest is None and not evidence.ledger.paid_or_maybe():
+        if journal is not None:
+            journal.close()
+        raise UsageError(
+            f"the journal {path} {problem}, and the manifest {evidence.manifest_file} is of a "
+            f"batch of another size than the {len(bodies)} rows of this input: give another "
+            "--out (or --manifest) for this batch, or move the old one away; nothing was sent"
+        )
     if problem is not None and foreign:
         if journal is not None:
             journal.close()
@@ -369,9 +381,7 @@ def _recovered_rows(
 ) -> dict[int, JournalRow]:
     if evidence.ledger.paid_or_maybe():
         return evidence.ledger.rows
-    if evidence.manifest and max(evidence.manifest) >= len(bodies):
-        raise UsageError(f"the manifest {evidence.manifest_file} is of another batch")
-    return evidence.manifest
+    return evidence.manifest or {}
 
 
 def _adopt(journal: Journal, known: Mapping[int, JournalRow]) -> int:
@@ -450,12 +460,13 @@ class Recorder:
 
     # ManyHooks
     def submitting(self, index: int) -> None:
-        if self.failure is None:
+        """Before a createTask: a `StoppedError` (the row is not sent) once the batch stopped."""
+        if not self.stopped:
             self._step(
                 {"event": "submitting", "index": index}, lambda: self.journal.submitting(index)
             )
-        if self.failure is not None:
-            raise StoppedError(f"not sent: {self.failure}")
+        if self.stopped:
+            raise StoppedError(f"not sent: {self.failure or self.output_failure}")
 
     def created(self, index: int, task_id: str) -> None:
         """Never raises: a taskId in hand is never dropped."""
@@ -465,9 +476,14 @@ class Recorder:
             lambda: self.journal.submitted(index, task_id),
         )
 
+    @staticmethod
+    def unsent(outcome: GenerateOutcome) -> bool:
+        """Never sent: submissions stopped (a 403, Ctrl-C, or a step that was not recorded)."""
+        return outcome.status == "not_submitted" or isinstance(outcome.error, StoppedError)
+
     def outcome(self, outcome: GenerateOutcome) -> None:
         error = str(outcome.error) if outcome.error is not None else None
-        state = "pending" if outcome.status == "not_submitted" else outcome.status
+        state = "pending" if self.unsent(outcome) else outcome.status
         files = [str(p) for p in outcome.paths]
         event = {"event": "outcome", "index": outcome.index, "state": state}
         event |= {"taskId": outcome.task_id, "files": files, "error": error}
