@@ -14,6 +14,7 @@ BENCHMARKS = {
     "many": "bench.bench_many",
     "batch": "bench.bench_batch",
     "keepalive": "bench.bench_keepalive",
+    "batch-overlap": "bench.bench_batch_overlap",
 }
 
 

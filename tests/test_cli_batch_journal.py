@@ -64,9 +64,11 @@ def submitted(journal: Path, n: int) -> Callable[[], bool]:
 # -- one journal, one run -----------------------------------------------------------------------
 
 
-def _two_runs(tmp_path: Path, url: str, stagger: bool, second: tuple[str, ...]) -> None:
+def _two_runs(
+    tmp_path: Path, url: str, stagger: bool, second: tuple[str, ...], tag: str = "row"
+) -> None:
     rows = 30
-    source = write_rows(tmp_path / "rows.jsonl", rows)
+    source = write_rows(tmp_path / "rows.jsonl", rows, tag=tag)
     command = [*batch_command(url), "batch", str(source), "-m", "z-image", "--concurrency", "8"]
     before = created(url)
     popen: dict[str, Any] = dict(
@@ -78,7 +80,7 @@ def _two_runs(tmp_path: Path, url: str, stagger: bool, second: tuple[str, ...]) 
     other = subprocess.Popen([*command, *second], **popen)
     results = [(p, *p.communicate(timeout=120)) for p in (first, other)]
     paid = created(url) - before
-    tasks = [t for t in mock_tasks(url) if prompt_of(t).startswith("row ")]
+    tasks = [t for t in mock_tasks(url) if prompt_of(t).startswith(f"{tag} ")]
     assert paid == rows, [r[2] for r in results]
     assert max(Counter(prompt_of(t) for t in tasks).values()) == 1  # 0 rows paid twice
     codes = sorted(p.returncode for p, _, _ in results)
@@ -106,13 +108,8 @@ def test_two_batches_on_one_journal_pay_once_per_row(
         _two_runs(tmp_path, url, stagger, second)
 
 
-@pytest.mark.slow
-def test_two_batches_on_one_journal_twenty_times(tmp_path: Path) -> None:
-    with mock_process(tmp_path, "--task-seconds", "1.5") as url:
-        for attempt in range(20):
-            here = tmp_path / f"run{attempt}"
-            here.mkdir()
-            _two_runs(here, url, stagger=bool(attempt % 2), second=())
+# The acceptance's 20 repetitions (together and staggered, alternately) are a stress run:
+# `python -m bench batch-overlap --repeat 20` (results in bench/RESULTS.md).
 
 
 def test_status_reads_a_journal_while_a_run_holds_it_and_a_killed_run_never_blocks(

@@ -262,6 +262,8 @@ def cmd_batch(run: Run) -> int:
                     items, final, ambiguous = _plan(journal, args.resubmit_ambiguous, recorder)
                 except JournalError as exc:
                     raise UsageError(f"{exc}; nothing was sent") from None
+                if recorder.failure is not None:  # the ledger took no `reopened` line
+                    raise UsageError(f"{recorder.failure}; nothing was sent")
                 run.note(
                     f"batch: {plural(len(bodies), 'row')}"
                     + (f", resuming ({final} finished, {len(items)} to do)" if resumed else "")
