@@ -68,12 +68,13 @@ def one(url: str, here: Path, rows: int, stagger: bool, tag: str) -> dict[str, o
         if json.loads(t["param"])["input"]["prompt"].startswith(f"{tag} ")
     )
     refused = [e for e in errors if "is running on the journal" in e]
+    winner = next((p for p in (first, second) if p.returncode == 0), first)
     return {
         "gap": round(gap, 2),
         "codes": sorted(p.returncode for p in (first, second)),
         "paid": sum(prompts.values()),
         "twice": sum(1 for n in prompts.values() if n > 1),
-        "refusal names pid": bool(refused) and f"pid {first.pid}" in refused[0],
+        "refusal names the winner's pid": bool(refused) and f"pid {winner.pid}" in refused[0],
     }
 
 
@@ -93,9 +94,10 @@ def main(argv: list[str]) -> int:
             stagger = bool(n % 2)
             result = one(url, Path(tmp) / f"run{n}", args.rows, stagger, f"run{n}")
             ok = result["paid"] == args.rows and result["twice"] == 0
+            print(f"{n + 1:>2} ...", end="\r", flush=True)
             bad += not ok
             kind = "staggered" if stagger else "together"
-            print(f"{n + 1:>2} {kind:<9} {result}{'' if ok else '  <-- PAID TWICE'}")
+            print(f"{n + 1:>2} {kind:<9} {result}{'' if ok else '  <-- PAID TWICE'}", flush=True)
     print(f"{args.repeat - bad}/{args.repeat} repetitions paid each row once")
     return 1 if bad else 0
 

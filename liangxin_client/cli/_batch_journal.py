@@ -198,22 +198,18 @@ def _inspect(path: Path) -> tuple[Journal | None, str | None, bool]:
         return None, "is empty (0 bytes)", False
     try:
         journal = Journal(path)
+        try:
+            journal.check_whole()
+            if not journal.row_count():
+                return journal, "has no rows", False
+            journal.check_writable()
+        except JournalError:
+            journal.close()
+            raise
     except JournalError as exc:
-        return None, f"cannot be read ({_reason(exc)})", False
-    try:
-        journal.check_whole()
-        if not journal.row_count():
-            return journal, "has no rows", False
-        journal.check_writable()
-    except JournalError as exc:
-        journal.close()
-        writable = "readonly" in str(exc) or "read-only" in str(exc)
-        return None, f"cannot be {'written' if writable else 'read'} ({_reason(exc)})", writable
+        unwritable = "readonly" in exc.reason or "read-only" in exc.reason
+        return None, f"cannot be {'written' if unwritable else 'read'} ({exc.reason})", unwritable
     return journal, None, False
-
-
-def _reason(exc: JournalError) -> str:
-    return exc.reason
 
 
 def open_for_run(run: Run, bodies: Sequence[Mapping[str, Any]]) -> Opened:

@@ -364,7 +364,12 @@ class JournalLock:
             self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise JournalError(f"cannot lock the journal {journal}: {_problem(exc)}") from None
-        if not _try_lock(self._fd):
+        try:
+            locked = _try_lock(self._fd)
+        except OSError as exc:  # a file system without locks
+            self.release()
+            raise JournalError(f"cannot lock the journal {journal}: {_problem(exc)}") from None
+        if not locked:
             holder = self._holder()
             self.release()
             raise JournalBusyError(
