@@ -28,11 +28,18 @@ from liangxin_client._errors import (
 )
 from liangxin_client._polling import PollSchedule
 from liangxin_client._records import TaskRecord, record_from_data
+from liangxin_client._serving import (
+    DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    guarded_config,
+)
 from liangxin_client._tasks import DEFAULT_WAIT_TIMEOUT, AsyncTasks, OnUpdate, Tasks
 
 __all__ = [
     "DEFAULT_CALLBACK_BODY_TIMEOUT",
     "DEFAULT_CALLBACK_POLL_INTERVAL",
+    "DEFAULT_HEADER_TIMEOUT",
+    "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_MAX_CALLBACK_BYTES",
     "DEFAULT_MAX_CALLBACK_READS",
     "DEFAULT_MAX_STORED_CALLBACK_BYTES",
@@ -196,7 +203,8 @@ class CallbackReceiver:
     Bounded against a flood of forged or slow callbacks: the last 10,000 records and at most
     `max_stored_bytes` of their bodies are kept (oldest dropped first); a body must arrive within
     `body_timeout` seconds (else 408 and the connection closes), and at most `max_reads` bodies
-    are read at a time (others get 503 at once, closing the connection).
+    are read at a time (others get 503 at once, closing the connection). Serve it with
+    `uvicorn_config()`, which also bounds the connections that never finish their headers.
     """
 
     def __init__(
@@ -285,6 +293,34 @@ class CallbackReceiver:
                     self._waiters.pop(task_id, None)
 
         return unsubscribe
+
+    def uvicorn_config(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        *,
+        header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        **options: Any,
+    ) -> Any:
+        """A `uvicorn.Config` that serves this receiver on `host:port` (needs uvicorn).
+
+        uvicorn never times out a connection stalled in its request headers; this one closes
+        it after `header_timeout` seconds, and with `max_connections` open closes the one that
+        has waited longest without a request (a genuine sender's headers arrive at once, so
+        genuine callbacks keep being answered under a flood). What it closes is logged at most
+        once per 10 s, and so are uvicorn's own warnings. `options` go to `uvicorn.Config`
+        (e.g. `ssl_certfile`); leave `limit_concurrency` unset: it counts the stalled
+        connections and answers genuine callbacks 503.
+        """
+        return guarded_config(
+            self,
+            host,
+            port,
+            header_timeout=header_timeout,
+            max_connections=max_connections,
+            **options,
+        )
 
     # -- ASGI ----------------------------------------------------------------------------------
 

@@ -107,7 +107,7 @@ async def _receiver(listen: str | None) -> AsyncIterator[CallbackReceiver | None
             yield
 
     receiver = CallbackReceiver()
-    server = _Server(uvicorn.Config(receiver, host=host, port=port, log_level="warning"))
+    server = _Server(receiver.uvicorn_config(host, port))  # stalled connections bounded
     serving = asyncio.create_task(server.serve())
     while not server.started:
         if serving.done():
