@@ -72,9 +72,7 @@ class _Guard:
         self.waiting.move_to_end(protocol)
         if protocol.header_timer is not None:
             protocol.header_timer.cancel()
-        protocol.header_timer = protocol.loop.call_later(
-            self.header_timeout, self.expire, protocol
-        )
+        protocol.header_timer = protocol.loop.call_later(self.header_timeout, self.expire, protocol)
 
     def expire(self, protocol: Any) -> None:
         protocol.header_timer = None
