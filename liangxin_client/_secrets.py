@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, NoReturn
 
 from liangxin_contract import redact_url
@@ -48,6 +48,11 @@ def echo_pattern(secret: str, *prefixes: str) -> re.Pattern[str]:
     alternatives = [f"{re.escape(text)}=*" for text in sorted(encoded, key=len, reverse=True)]
     alternatives.append("".join(_char_forms(char) for char in secret))
     return re.compile("|".join(alternatives))
+
+
+#: Echo patterns of callBackUrls, kept across calls (a batch sends one URL on every row); never
+#: of API keys, which each `APIKey` keeps itself and nothing else holds.
+_url_pattern = lru_cache(maxsize=256)(echo_pattern)
 
 
 class APIKey:
@@ -104,25 +109,30 @@ class Hidden:
 
     def __init__(self, key: APIKey | None) -> None:
         self.key = key
-        self._urls: dict[str, list[tuple[re.Pattern[str], str]]] | None = None
+        self._urls: list[str] | None = None
 
     def add_url(self, url: object) -> None:
-        if not isinstance(url, str) or not url or (self._urls and url in self._urls):
-            return
-        shown = redact_url(url)
-        forms = [(echo_pattern(url), shown)]
-        head = shown.removesuffix("/***")
-        rest = url.strip()[len(head) :] if url.strip().startswith(head) else ""
-        if len(rest) >= _MIN_HIDDEN_PATH:  # the path and query, where a token lives
-            forms.append((echo_pattern(rest), "/***"))
-        self._urls = {**(self._urls or {}), url: forms}
+        """Hide `url` too (its patterns are made at the first scrub: errors and logs only)."""
+        if isinstance(url, str) and url and url not in (self._urls or ()):
+            self._urls = [*(self._urls or ()), url]
 
     def scrub(self, text: str) -> str:
-        if self._urls:
-            for forms in self._urls.values():
-                for pattern, shown in forms:
-                    text = pattern.sub(shown, text)
+        for url in self._urls or ():
+            for pattern, shown in _url_forms(url):
+                text = pattern.sub(shown, text)
         return text if self.key is None else self.key.scrub(text)
 
     def __repr__(self) -> str:
         return f"Hidden({REDACTED!r})"
+
+
+def _url_forms(url: str) -> list[tuple[re.Pattern[str], str]]:
+    """A callBackUrl's patterns and what each match becomes: the whole URL → scheme and host;
+    its path and query alone (where a token lives) → `/***`."""
+    shown = redact_url(url)
+    forms = [(_url_pattern(url), shown)]
+    head = shown.removesuffix("/***")
+    rest = url.strip()[len(head) :] if url.strip().startswith(head) else ""
+    if len(rest) >= _MIN_HIDDEN_PATH:
+        forms.append((_url_pattern(rest), "/***"))
+    return forms
