@@ -94,7 +94,6 @@ def main(argv: list[str]) -> int:
             stagger = bool(n % 2)
             result = one(url, Path(tmp) / f"run{n}", args.rows, stagger, f"run{n}")
             ok = result["paid"] == args.rows and result["twice"] == 0
-            print(f"{n + 1:>2} ...", end="\r", flush=True)
             bad += not ok
             kind = "staggered" if stagger else "together"
             print(f"{n + 1:>2} {kind:<9} {result}{'' if ok else '  <-- PAID TWICE'}", flush=True)
