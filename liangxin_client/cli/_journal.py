@@ -323,7 +323,9 @@ class Journal:
 
 
 def lock_path(journal: Path) -> Path:
-    return journal.with_name(journal.name + ".lock")
+    """Beside the journal's file (through a symlink too: one file, one lock)."""
+    real = journal.resolve() if journal.is_file() else journal
+    return real.with_name(real.name + ".lock")
 
 
 def ledger_path(journal: Path) -> Path:
