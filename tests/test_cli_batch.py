@@ -114,20 +114,6 @@ class InProcess:
         return code, out, err
 
 
-@pytest.fixture
-def batch(
-    liangxin_mock_factory: Factory,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> InProcess:
-    monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.startswith("LIANGXIN_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("LIANGXIN_CACHE_DIR", str(tmp_path / "cache"))
-    return InProcess(liangxin_mock_factory(task_seconds=0.2), capsys)
-
-
 # -- input and status ---------------------------------------------------------------------------
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import sys
 from collections.abc import Callable
@@ -27,20 +26,6 @@ from liangxin_mock import MockServer
 from tests.test_cli_batch import InProcess, manifest
 
 Factory = Callable[..., MockServer]
-
-
-@pytest.fixture
-def batch(
-    liangxin_mock_factory: Factory,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> InProcess:
-    monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.startswith("LIANGXIN_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("LIANGXIN_CACHE_DIR", str(tmp_path / "cache"))
-    return InProcess(liangxin_mock_factory(task_seconds=0.2), capsys)
 
 
 # -- the input's encoding -----------------------------------------------------------------------
