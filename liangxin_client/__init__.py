@@ -69,6 +69,7 @@ from liangxin_client._errors import (
     UnprocessableEntityError,
     find_ambiguous_submit,
 )
+from liangxin_client._image_metadata import MetadataMode, read_image_metadata
 from liangxin_client._inputs import MODEL_INPUTS, ModelInput, NanoBananaAspectRatio
 from liangxin_client._many import (
     DEFAULT_MANY_CONCURRENCY,
@@ -144,6 +145,7 @@ __all__ = [
     "LiangXinWarning",
     "ManyHooks",
     "ManyRun",
+    "MetadataMode",
     "ModelInput",
     "ModelName",
     "NanoBananaAspectRatio",
@@ -185,6 +187,7 @@ __all__ = [
     "environment_settings",
     "find_ambiguous_submit",
     "parse_callback",
+    "read_image_metadata",
     "request_body",
     "verify_callback",
     "wait_for_task",

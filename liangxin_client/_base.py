@@ -48,6 +48,14 @@ from liangxin_client._errors import (
     RateLimitError,
     ResultSaveError,
 )
+from liangxin_client._image_metadata import (
+    DEFAULT_MODE,
+    MetadataMode,
+    MetadataWriter,
+    check_mode,
+    image_metadata,
+    scrubbed,
+)
 from liangxin_client._inputs import CreateRequest, ModelInput, request_summary
 from liangxin_client._limits import DEFAULT_MAX_IN_FLIGHT, SubmitSlot, check_max_in_flight
 from liangxin_client._logging import (
@@ -226,17 +234,30 @@ class Sink:
 
 
 class FileSink(Sink):
-    """A result saved as `<directory>/<task_id>_<index><ext>`, written whole or not at all."""
+    """A result saved as `<directory>/<task_id>_<index><ext>`, written whole or not at all, with
+    `meta` (what made it) as `mode` says (see `_image_metadata.py`)."""
 
-    def __init__(self, directory: Path, task_id: str, index: int, url: str) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        task_id: str,
+        index: int,
+        url: str,
+        mode: MetadataMode = "none",
+        meta: Mapping[str, Any] = _NO_ARGUMENTS,
+    ) -> None:
         self.directory, self.task_id, self.index, self.url = directory, task_id, index, url
+        self.mode, self.meta = mode, meta
 
     @contextmanager
     def receiving(self, response: httpx.Response) -> Iterator[Callable[[bytes], Any]]:
         name = file_name(self.task_id, self.index, self.url, response.headers.get("content-type"))
         with PartFile(self.directory, name) as part:
-            yield part.write
+            writer = MetadataWriter(part.write, self.mode, self.meta)
+            yield writer.write
+            writer.finish()
             self.result = part.commit()
+        writer.after_commit(self.result)
 
 
 class MemorySink(Sink):
@@ -456,19 +477,21 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         callback_url: str | None = None,
         extra_input: Mapping[str, Any] | None = None,
         strict: bool | None = None,
+        metadata: MetadataMode = DEFAULT_MODE,
         **fields: Any,
     ) -> ResultT:
         """Create a task, wait for it (`timeout` seconds), and optionally save the results.
 
         Input arguments are those of `tasks.create`; `download_to` saves the files at once
-        (result URLs expire about 24 h after completion). Awaited on the async client.
+        (result URLs expire about 24 h after completion), each with the request written into it
+        as `metadata` says (see `save`). Awaited on the async client.
         """
+        check_mode(metadata)
         request = CreateRequest(
             model, prompt, input, fields, callback_url, extra_input, validate, strict
         )
-        return cast(
-            ResultT, self._drive(self._generate_steps(request, timeout, on_update, download_to))
-        )
+        steps = self._generate_steps(request, timeout, on_update, download_to, metadata)
+        return cast(ResultT, self._drive(steps))
 
     def generate_many(
         self,
@@ -479,6 +502,7 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         download_to: StrPath | None = None,
         validate: bool = True,
         strict: bool | None = None,
+        metadata: MetadataMode = DEFAULT_MODE,
     ) -> ManyT:
         """Generate many images; iterate the result (`async for` on the async client) for one
         `GenerateOutcome` per request.
@@ -488,8 +512,10 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         sync client), fewer when the service answers 429. Outcomes come as tasks
         finish, each with its `index`; one failure never stops the rest; a 403 on a createTask
         stops new submissions (the rest are `not_submitted`) while the tasks already accepted
-        finish. `timeout` is each task's wait; `download_to` saves each result as it finishes.
+        finish. `timeout` is each task's wait; `download_to` saves each result as it finishes,
+        with its request written into each file as `metadata` says (see `save`).
         """
+        check_mode(metadata)
         strict = self.strict if strict is None else strict
         if download_to is not None:
             check_save_directory(download_to)  # before any task is paid for
@@ -500,15 +526,28 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
             concurrency=concurrency,
             timeout=timeout,
             download_to=download_to,
+            metadata=metadata,
         )
 
-    def save(self, record: TaskRecord, directory: StrPath) -> PathsT:
+    def save(
+        self,
+        record: TaskRecord,
+        directory: StrPath,
+        *,
+        metadata: MetadataMode = DEFAULT_MODE,
+        request: Mapping[str, Any] | None = None,
+    ) -> PathsT:
         """Download every result of a finished task into `directory`; return the file paths.
 
-        A file that cannot be written raises `ResultSaveError` (an OSError) naming the task.
-        Awaited on the async client.
+        Each file carries what made it (`read_image_metadata` reads it back): `metadata="png"`
+        writes it into a PNG's text chunks (the image data byte for byte as downloaded) and into
+        a `FILE.json` sidecar for other formats; `"sidecar"` always a sidecar; `"none"` leaves
+        each file exactly as downloaded. `request` is the createTask body that made the task
+        (default: the record's own copy, `param`). A file that cannot be written raises
+        `ResultSaveError` (an OSError) naming the task. Awaited on the async client.
         """
-        return cast(PathsT, self._drive(self._save_steps(record, directory)))
+        check_mode(metadata)
+        return cast(PathsT, self._drive(self._save_steps(record, directory, request, metadata)))
 
     def with_options(self, **changes: Unpack[ClientOptions]) -> Self:
         """A copy with some settings changed (`api_key`, `base_url`, `timeout`, `max_retries`,
@@ -884,6 +923,7 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         timeout: float | None,
         on_update: OnUpdate | None,
         download_to: StrPath | None,
+        metadata: MetadataMode = DEFAULT_MODE,
     ) -> Steps[Any]:
         body = request.body(self.strict)
         if download_to is not None:
@@ -905,17 +945,27 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         paths: list[Path] = []
         if download_to is not None:
             with self._edge(task.task_id, note=True):
-                paths = yield from self._save_steps(record, download_to)
-        return self._result_class(record, tuple(paths), client=self)
+                paths = yield from self._save_steps(record, download_to, body, metadata)
+        return self._result_class(record, tuple(paths), client=self, request=body)
 
-    def _save_steps(self, record: TaskRecord, directory: StrPath) -> Steps[list[Path]]:
+    def _save_steps(
+        self,
+        record: TaskRecord,
+        directory: StrPath,
+        request: Mapping[str, Any] | None = None,
+        metadata: MetadataMode = DEFAULT_MODE,
+    ) -> Steps[list[Path]]:
         with self._edge(record.task_id):
             try:
                 target = Path(directory)
                 target.mkdir(parents=True, exist_ok=True)
                 paths: list[Path] = []
+                count = len(record.result_urls)
                 for index, url in enumerate(record.result_urls):
-                    sink = FileSink(target, record.task_id, index, url)
+                    meta = image_metadata(record, request, index, count)
+                    hide_url((request or record.param or {}).get("callBackUrl"))
+                    meta = scrubbed(meta, scrub_secrets)  # no key, no callBackUrl, whatever said
+                    sink = FileSink(target, record.task_id, index, url, metadata, meta)
                     paths.append((yield from self._fetch(url, sink)))
                 return paths
             except OSError as exc:

@@ -15,6 +15,7 @@ stores its taskId the moment it is known).
 from __future__ import annotations
 
 import asyncio
+import json
 import queue
 import threading
 import time
@@ -26,6 +27,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import attrs
 
+from liangxin_client import _display
 from liangxin_client._errors import (
     AmbiguousSubmitError,
     InvalidRequestError,
@@ -33,6 +35,7 @@ from liangxin_client._errors import (
     PermissionDeniedError,
     TaskFailedError,
 )
+from liangxin_client._image_metadata import DEFAULT_MODE, MetadataMode, check_mode
 from liangxin_client._inputs import ModelInput, build_create_body
 from liangxin_client._limits import AsyncSubmitWindow, SubmitSlot, SubmitWindow
 from liangxin_client._polling import DurationStats
@@ -72,6 +75,31 @@ class GenerateOutcome:
     @property
     def ok(self) -> bool:
         return self.status == "success"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, `taskId` first (None if no task was accepted); the record as
+        `TaskRecord.to_dict()` gives it, the error as its type and message."""
+        error = None
+        if self.error is not None:
+            error = {"type": type(self.error).__name__, "message": str(self.error)}
+        return {
+            "taskId": self.task_id,
+            "index": self.index,
+            "status": self.status,
+            "request": json.loads(json.dumps(self.body)) if self.body is not None else None,
+            "record": self.record.to_dict() if self.record is not None else None,
+            "files": [str(path) for path in self.paths],
+            "error": error,
+        }
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the images (saved files, else result URLs), the status and the fields."""
+        rows: list[tuple[str, Any]] = [("index", self.index), ("status", self.status)]
+        rows += self.record._display_rows() if self.record else [("task", self.task_id)]
+        rows += [("file", str(path)) for path in self.paths]
+        rows.append(("error", str(self.error) if self.error is not None else None))
+        urls = self.record.result_urls if self.record else ()
+        return _display.images(self.paths, urls) + _display.table(rows)
 
 
 @attrs.frozen
@@ -171,7 +199,14 @@ class ManyClient(Protocol[TasksT, WindowT, SlotT_co, TaskT_co, SavedT_co]):
     def _submit_slot(self) -> SlotT_co: ...
     @property
     def _queued_create(self) -> QueuedCreate[TaskT_co]: ...
-    def save(self, record: TaskRecord, directory: StrPath) -> SavedT_co: ...
+    def save(
+        self,
+        record: TaskRecord,
+        directory: StrPath,
+        *,
+        metadata: MetadataMode = ...,
+        request: Mapping[str, Any] | None = ...,
+    ) -> SavedT_co: ...
 
 
 SyncManyClient = ManyClient[
@@ -217,6 +252,7 @@ class _Run(Generic[ClientT, WaitT]):
         download_to: StrPath | None = None,
         hooks: ManyHooks | None = None,
         wait: WaitT | None = None,
+        metadata: MetadataMode = DEFAULT_MODE,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")
@@ -225,6 +261,7 @@ class _Run(Generic[ClientT, WaitT]):
         self._concurrency = concurrency
         self._timeout = timeout
         self._download_to = download_to
+        self._metadata = check_mode(metadata)
         self._hooks = hooks or ManyHooks()
         self._wait = wait
         self._stopped = False
@@ -285,6 +322,13 @@ class _Run(Generic[ClientT, WaitT]):
         if item.task_id is not None or item.body is None or self._wait or self._hooks.updated:
             return 0.0
         return first_poll_delay(self._client.durations, item.body.get("model"), self._timeout)
+
+    def _save(self, item: WorkItem, record: TaskRecord) -> Any:
+        """Save `record`'s results (`download_to`), each carrying `item`'s request."""
+        assert self._download_to is not None
+        return self._client.save(
+            record, self._download_to, metadata=self._metadata, request=item.body
+        )
 
     def _wait_timeout(self, lead: float) -> float | None:
         return None if self._timeout is None else self._timeout - lead
@@ -355,7 +399,7 @@ class ManyRun(_Run[SyncManyClient, SyncWait]):
             except LiangXinError as exc:
                 return self._settled(item, task_id, error=exc)
         try:
-            paths = self._client.save(record, self._download_to) if self._download_to else []
+            paths = self._save(item, record) if self._download_to else []
         except (LiangXinError, OSError) as exc:
             return self._settled(item, task_id, record, error=exc)
         return self._settled(item, task_id, record, paths)
@@ -451,7 +495,7 @@ class AsyncManyRun(_Run[AsyncManyClient, AsyncWait]):
             except LiangXinError as exc:
                 return self._settled(item, task_id, error=exc)
         try:
-            paths = await self._client.save(record, self._download_to) if self._download_to else []
+            paths = await self._save(item, record) if self._download_to else []
         except (LiangXinError, OSError) as exc:
             return self._settled(item, task_id, record, error=exc)
         return self._settled(item, task_id, record, paths)

@@ -14,6 +14,8 @@ from typing import Any
 
 import attrs
 
+from liangxin_client import _display
+
 
 class TaskState(enum.StrEnum):
     """A task's state. `UNKNOWN` stands for any value this client does not know (see `raw_state`)."""
@@ -70,6 +72,42 @@ class TaskRecord:
     @property
     def is_terminal(self) -> bool:
         return self.state.is_terminal
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as JSON-ready data, `taskId` first, with recordInfo's names (`resultJson`
+        decoded into `resultUrls`, `param` into an object)."""
+        return {
+            "taskId": self.task_id,
+            "model": self.model,
+            "state": self.raw_state,
+            "resultUrls": list(self.result_urls),
+            "failCode": self.fail_code,
+            "failMsg": self.fail_msg,
+            "createTime": self.create_time,
+            "updateTime": self.update_time,
+            "completeTime": self.complete_time,
+            "costTime": self.cost_time,
+            "param": json.loads(json.dumps(self.param)) if self.param is not None else None,
+        }
+
+    def _display_rows(self) -> list[tuple[str, Any]]:
+        """(name, value) rows of the fields a person looks at first (for `_repr_html_`)."""
+        payload = (self.param or {}).get("input")
+        prompt = payload.get("prompt") if isinstance(payload, dict) else None
+        return [
+            ("task", self.task_id),
+            ("model", self.model),
+            ("state", self.raw_state),
+            ("prompt", prompt if isinstance(prompt, str) else None),
+            ("created", _display.iso(self.create_time)),
+            ("completed", _display.iso(self.complete_time)),
+            ("took", f"{self.cost_time / 1000:g} s" if self.cost_time is not None else None),
+            ("failed", ": ".join(p for p in (self.fail_code, self.fail_msg) if p) or None),
+        ]
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the fields, and the results from their URLs (the browser fetches them)."""
+        return _display.table(self._display_rows()) + _display.images((), self.result_urls)
 
 
 def _text(value: Any) -> str | None:

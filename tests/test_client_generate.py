@@ -155,7 +155,7 @@ def test_download_streams_to_a_temp_file_and_sends_no_key_to_other_hosts(tmp_pat
         record = record_from_data(
             record_data("success", resultJson='{"resultUrls":["https://cdn.example/x?sig=1"]}')
         )
-        [path] = client.save(record, tmp_path / "new" / "dir")
+        [path] = client.save(record, tmp_path / "new" / "dir", metadata="none")
     assert path.read_bytes() == payload and path.suffix == ".png"
     assert path.name == f"{TASK_ID}_0.png"
     assert "authorization" not in seen.requests[0].headers
@@ -190,7 +190,7 @@ def test_interrupted_download_is_retried_and_leaves_no_partial_file(
         return answers.pop(0)
 
     with client_for(handler, max_retries=2) as client:
-        [path] = client.save(record_from_data(record_data("success")), tmp_path)
+        [path] = client.save(record_from_data(record_data("success")), tmp_path, metadata="none")
     assert path.read_bytes() == b"whole"
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
