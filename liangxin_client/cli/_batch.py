@@ -172,6 +172,7 @@ async def _run_batch(
             download_to=args.out,
             hooks=ManyHooks(submitting=submitting, created=created),
             wait=wait,
+            metadata=args.metadata,
         )
         consumer = asyncio.current_task()
         assert consumer is not None

@@ -90,19 +90,20 @@ def _parse_inputs(run: Run) -> dict[str, Any]:
 _OPTION_NAMES = frozenset({"input", "callback_url", "extra_input", "validate", "strict"})
 
 
-def _task_request(run: Run) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(fields, extra fields) of `generate`/`create`, checked offline unless --no-validate."""
+def _task_request(run: Run) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """(fields, extra fields, the createTask body) of `generate`/`create`, checked offline
+    unless --no-validate."""
     args = run.args
     fields = _parse_inputs(run)
     extra = _parse_pairs(args.extra, "--extra")
-    if not args.no_validate:
-        # Every contract rule, offline, before the client is built: documented ones refuse,
-        # guesses print a warning (or refuse, with --strict); create() need not check again.
-        request_body(
-            {"model": args.model, "prompt": args.prompt, **fields, "extra_input": extra},
-            strict=args.strict,
-        )
-    return fields, extra
+    # Every contract rule, offline, before the client is built: documented ones refuse,
+    # guesses print a warning (or refuse, with --strict); create() need not check again.
+    body = request_body(
+        {"model": args.model, "prompt": args.prompt, **fields, "extra_input": extra},
+        validate=not args.no_validate,
+        strict=args.strict,
+    )
+    return fields, extra, body
 
 
 # -- the steps ------------------------------------------------------------------------------------
@@ -130,11 +131,18 @@ def _wait(run: Run, client: LiangXin, task_id: str, timeout: float) -> TaskRecor
     return record
 
 
-def _save(run: Run, client: LiangXin, record: TaskRecord, out: OutputDir) -> list[Path]:
-    """Save a succeeded task's results; a failure names the task and the `download` to retry."""
+def _save(
+    run: Run,
+    client: LiangXin,
+    record: TaskRecord,
+    out: OutputDir,
+    request: dict[str, Any] | None = None,
+) -> list[Path]:
+    """Save a succeeded task's results, each with `request` (the body sent; None: the record's
+    copy) as --metadata says; a failure names the task and the `download` to retry."""
     run.resume_with = "download"
     try:
-        return client.save(record, out.path)
+        return client.save(record, out.path, metadata=run.args.metadata, request=request)
     except (OSError, APIError) as exc:
         reason = os_error(exc) if isinstance(exc, OSError) else str(exc)
         raise SaveFailedError(
@@ -148,7 +156,7 @@ def _save(run: Run, client: LiangXin, record: TaskRecord, out: OutputDir) -> lis
 
 def cmd_generate(run: Run) -> int:
     args = run.args
-    fields, extra = _task_request(run)
+    fields, extra, body = _task_request(run)
     run.resume_with = "resume"
     with connect(run) as client:
         out = OutputDir(args.out)  # before paying for a task whose images could not be saved
@@ -156,7 +164,7 @@ def cmd_generate(run: Run) -> int:
             task_id = _create(run, client, fields, extra)
             run.note(f"task {task_id} created")
             record = _wait(run, client, task_id, args.timeout)
-        paths = _save(run, client, record, out)
+        paths = _save(run, client, record, out, body)
     return print_saved(run, record, paths)
 
 
@@ -174,7 +182,7 @@ def cmd_resume(run: Run) -> int:
 
 def cmd_create(run: Run) -> int:
     args = run.args
-    fields, extra = _task_request(run)
+    fields, extra, _ = _task_request(run)
     with connect(run) as client:
         task_id = _create(run, client, fields, extra)
     if run.json:

@@ -233,6 +233,17 @@ def _out_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _metadata_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--metadata",
+        choices=("png", "sidecar", "none"),
+        default="png",
+        help="where each image's request goes: png (default) into a PNG's text chunks, a "
+        "FILE.json sidecar for other formats; sidecar: always a sidecar; none: the file exactly "
+        "as downloaded (`liangxin inspect FILE` shows it)",
+    )
+
+
 _TIMEOUT_HELP = f"stop waiting after S seconds (default {DEFAULT_WAIT_TIMEOUT:g}; the task goes on)"
 
 
@@ -249,6 +260,7 @@ def _batch_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--status", metavar="JOURNAL", help="report where a batch stands, and stop")
     parser.add_argument("--out", "-o", default=DEFAULT_OUT, metavar="DIR")
+    _metadata_option(parser)
     parser.add_argument("--journal", metavar="PATH", help="default: DIR/<name>.journal.sqlite")
     parser.add_argument("--manifest", metavar="PATH", help="default: DIR/<name>.manifest.jsonl")
     parser.add_argument("--format", choices=("jsonl", "csv"), help="default: from the file name")
@@ -306,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen = command("generate", "create a task, wait for it, save the images")
     _task_inputs(gen)
     _out_option(gen)
+    _metadata_option(gen)
     _wait_timeout(gen)
 
     _task_inputs(command("create", "create a task and print its taskId"))
@@ -320,13 +333,23 @@ def build_parser() -> argparse.ArgumentParser:
     resume = command("resume", "wait for a task, then save its images")
     resume.add_argument("task_id", metavar="TASK_ID")
     _out_option(resume)
+    _metadata_option(resume)
     _wait_timeout(resume)
 
     download = command("download", "save a finished task's images")
     download.add_argument("task_id", metavar="TASK_ID")
     _out_option(download)
+    _metadata_option(download)
 
     _batch_options(command("batch", "one task per row of a JSONL/CSV file, resumable"))
+
+    inspect = command("inspect", "show the request saved in images (by generate, download, batch)")
+    inspect.add_argument("files", nargs="+", metavar="FILE", help="an image, or its FILE.json")
+    inspect.add_argument(
+        "--as-row",
+        action="store_true",
+        help="print each image's request as a `liangxin batch` row (JSONL) that makes it again",
+    )
 
     models = command("models", "list every model and its inputs")
     model_names = models.add_argument("model", nargs="*", metavar="MODEL", help="only these models")

@@ -31,7 +31,8 @@ class Run:
         `generate`, `wait` after `wait`, `download` once it succeeded.
 
         It repeats every option given as a flag that the new process needs (`--mock`,
-        `--base-url`, `--profile`, `-o`) — never the API key: with `--api-key` it says so.
+        `--base-url`, `--profile`, `-o`, `--metadata`) — never the API key: with `--api-key` it
+        says so.
         """
         command = command or self.resume_with
         args = self.args
@@ -46,6 +47,9 @@ class Run:
         out = getattr(args, "out", None)
         if command in ("download", "resume") and out is not None:
             argv += ["-o", out]
+        metadata = getattr(args, "metadata", "png")
+        if command in ("download", "resume") and metadata != "png":
+            argv += ["--metadata", metadata]
         return shlex.join(argv)
 
     def resume(self, command: str | None = None) -> str:
