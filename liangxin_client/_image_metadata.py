@@ -115,7 +115,7 @@ def _parse(text: str | None) -> dict[str, Any] | None:
         return None
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested beyond what Python parses
         return None
     return value if _is_metadata(value) else None
 

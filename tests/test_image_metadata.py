@@ -288,3 +288,22 @@ def test_the_mock_png_is_pixel_identical_when_decoded(
         url = result.urls[0]
     downloaded = httpx.get(url).content
     assert pixels(result.paths[0]) == pixels(downloaded)
+
+
+def test_hostile_text_chunks_are_no_metadata(tmp_path: Path) -> None:
+    base = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(base, "PNG")
+    cases = {
+        "nested": "[" * 100_000,
+        "a list": "[1, 2]",
+        "no task": '{"prompt": "x"}',
+    }
+    for name, text in cases.items():
+        path = tmp_path / f"{name}.png"
+        path.write_bytes(insert_text_chunks(base.getvalue(), text_chunk("liangxin", text)) or b"")
+        assert read_image_metadata(path) is None, name
+    # A chunk whose length runs past the end of the file.
+    broken = bytearray(base.getvalue())
+    broken[33:37] = struct.pack(">I", 2**31)
+    (tmp_path / "broken.png").write_bytes(bytes(broken))
+    assert read_image_metadata(tmp_path / "broken.png") is None

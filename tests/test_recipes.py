@@ -60,6 +60,11 @@ RECIPES = [
     Recipe("async_verify_callback(parse_callback(body_bytes), client)", "script"),
     Recipe("def test_my_app(liangxin_mock)", "pytest"),
     Recipe(
+        "read_image_metadata(result.paths[0])",
+        "script",
+        check=lambda out: "A lighthouse at dusk image 1 of 1" in out,
+    ),
+    Recipe(
         "liangxin_mock.CallbackReceiver() as receiver",
         "script",
         check=lambda out: out == "True success\n",

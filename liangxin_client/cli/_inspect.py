@@ -86,7 +86,9 @@ def _source(meta: dict[str, Any]) -> str:
 
 def render(text: str, meta: dict[str, Any]) -> str:
     """One image's metadata as `name: value` lines."""
-    payload = meta.get("input") if isinstance(meta.get("input"), dict) else {}
+    payload = meta.get("input")
+    if not isinstance(payload, dict):
+        payload = {}
     others = " ".join(
         f"{key}={json.dumps(value, ensure_ascii=False)}"
         for key, value in payload.items()
