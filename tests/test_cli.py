@@ -292,7 +292,7 @@ def test_a_failed_save_names_the_task_and_the_download_to_retry(
     mock = liangxin_mock_factory()
     out = tmp_path / "my out"
 
-    def disk_full(self: LiangXin, record: object, directory: object) -> list[Path]:
+    def disk_full(self: LiangXin, record: object, directory: object, **_: object) -> list[Path]:
         raise OSError(28, "No space left on device")
 
     with monkeypatch.context() as patch:
@@ -320,7 +320,7 @@ def test_ctrl_c_while_saving_says_download_not_wait(
 ) -> None:
     mock = liangxin_mock_factory()
 
-    def interrupted(self: LiangXin, record: object, directory: object) -> list[Path]:
+    def interrupted(self: LiangXin, record: object, directory: object, **_: object) -> list[Path]:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(LiangXin, "save", interrupted)

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from liangxin_client.cli import EXIT_API_ERROR, EXIT_OK, EXIT_USAGE
+from liangxin_client import LiangXin
+from liangxin_client.cli import EXIT_API_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, main
+from liangxin_mock import MockServer
 
 PROMPT = "a tea bottle on a stone table, 茶"
 OURS = {b"liangxin", b"Description", b"Software", b"Source", b"Creation Time"}
@@ -194,3 +196,22 @@ def test_inspect_many_files_prints_the_good_and_names_the_bad(cli: CLI) -> None:
     assert good["metadata"]["prompt"] == PROMPT
     assert bad["file"] == "notes.txt" and "not an image" in bad["error"]
     assert "Traceback" not in result.stderr
+
+
+def test_the_resume_hint_keeps_a_metadata_choice(
+    liangxin_mock: MockServer,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def interrupted(self: LiangXin, record: object, directory: object, **_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(LiangXin, "save", interrupted)
+    auth = ["--base-url", liangxin_mock.base_url, "--api-key", liangxin_mock.api_key]
+    out = str(tmp_path)
+    code = main([*auth, "generate", "-m", "z-image", "-o", out, "--metadata", "none", "a cat"])
+    assert code == EXIT_INTERRUPTED
+    assert f"download {liangxin_mock.tasks()[0]['taskId']} -o {out} --metadata none`" in (
+        capsys.readouterr().err
+    )
