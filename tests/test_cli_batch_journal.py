@@ -474,3 +474,32 @@ def test_an_output_directory_that_stops_taking_images_stops_the_paying(tmp_path:
         assert created(url) == rows
         saved = [*shots.glob("*.png"), *(tmp_path / "saved-before").glob("*.png")]
         assert len(saved) == rows
+
+
+def test_a_row_whose_submitting_mark_fails_is_recorded_as_not_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The step that stops the batch is the row's own `submitting` mark: the ledger took it, the
+    journal did not, and the row is not sent. Its outcome may never be consumed (the run is
+    cancelled as it stops), so the mark must be undone at once — or a resume calls it ambiguous
+    (a task that certainly does not exist; it flaked so under load)."""
+    from types import SimpleNamespace
+
+    from liangxin_client.cli._batch_journal import Recorder, StoppedError
+    from liangxin_client.cli._journal import Journal, JournalError, Ledger
+
+    journal = Journal(tmp_path / "j.sqlite")
+    journal.start([{"model": "z-image", "input": {"prompt": "a"}}], {"input": "x", "out": "o"})
+    ledger = Ledger(tmp_path / "j.ledger.jsonl")
+    recorder = Recorder(SimpleNamespace(journal=journal, ledger=ledger), "o", lambda _: None)  # type: ignore[arg-type]
+
+    def full(index: int) -> None:
+        raise JournalError("cannot write the journal: database or disk is full")
+
+    monkeypatch.setattr(journal, "submitting", full)
+    with pytest.raises(StoppedError):
+        recorder.submitting(0)
+    ledger.close()
+    assert Ledger.read(ledger.path).rows[0].state == "pending"
+    assert [row.state for row in journal.rows()] == ["pending"]
+    journal.close()

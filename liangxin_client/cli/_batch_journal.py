@@ -461,8 +461,16 @@ class Recorder:
             self._step(
                 {"event": "submitting", "index": index}, lambda: self.journal.submitting(index)
             )
+            if self.stopped:  # this very mark stopped the batch: undo it now, for the row is
+                self._not_sent(index)  # not sent and its outcome may never be consumed
         if self.stopped:
             raise StoppedError(f"not sent: {self.failure or self.output_failure}")
+
+    def _not_sent(self, index: int) -> None:
+        error = f"not sent: {self.failure or self.output_failure}"
+        event = {"event": "outcome", "index": index, "state": "pending", "taskId": None}
+        event |= {"files": [], "error": error}
+        self._step(event, lambda: self.journal.finished(index, "pending", error=error))
 
     def created(self, index: int, task_id: str) -> None:
         """Never raises: a taskId in hand is never dropped."""
