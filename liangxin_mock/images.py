@@ -1,17 +1,22 @@
 """Result images: real PNGs at the ratio the request asked for, longest side 512 pixels.
 
 The picture (a two-colour gradient with a few discs) is derived from the prompt and the input
-seed only, so the same request always yields the same bytes.
+seed only; on it, what made the image is written (`caption.py`): the model, the ratio, the pixel
+size and the seed above, the prompt, the taskId below. The same task always yields the same bytes
+(so a file re-rendered after a restart is the one first served); two tasks of the same request
+share the picture and differ in their taskId.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import re
 from typing import Any
 
 from PIL import Image, ImageDraw, ImageOps
 
+from liangxin_mock.caption import draw_caption
 from liangxin_mock.lifecycle import unit_hash
 
 LONGEST_SIDE = 512
@@ -82,9 +87,24 @@ def _colour(*parts: object) -> tuple[int, int, int]:
     )
 
 
-def render_png(size: tuple[int, int], prompt: str, seed: object) -> bytes:
-    """A deterministic PNG of `size` for this prompt and seed."""
+def ratio_label(ratio: tuple[int, int]) -> str:
+    """`(16, 9)` → `"16:9"` as asked; pixel sizes reduced: `(1024, 768)` → `"4:3"`."""
+    divisor = math.gcd(*ratio) if max(ratio) > 64 else 1
+    return f"{ratio[0] // divisor}:{ratio[1] // divisor}"
+
+
+def render_png(
+    size: tuple[int, int],
+    prompt: str,
+    seed: object,
+    *,
+    header: str = "",
+    footer: str = "",
+) -> bytes:
+    """A deterministic PNG of `size`: a picture from the prompt and seed, with the prompt,
+    `header` and `footer` written on it."""
     width, height = size
+    prompt = prompt.encode("utf-8", "surrogatepass").decode("utf-8", "replace")  # lone surrogates
     ramp = Image.linear_gradient("L").rotate(int(unit_hash(prompt, seed, "angle") * 360))
     ramp = ramp.resize((width, height))
     image = ImageOps.colorize(ramp, _colour(prompt, seed, 1), _colour(prompt, seed, 2))
@@ -94,17 +114,34 @@ def render_png(size: tuple[int, int], prompt: str, seed: object) -> bytes:
         cy = int(unit_hash(prompt, seed, i, "y") * height)
         r = int(unit_hash(prompt, seed, i, "r") * min(width, height) / 4) + 8
         draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=_colour(prompt, seed, i, "disc"))
+    image = draw_caption(image, prompt=prompt, header=header, footer=footer)
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
 
 
-def render_for(model: str, body: dict[str, Any]) -> bytes:
-    """The result image for a stored createTask body."""
-    payload = body.get("input")
-    payload = payload if isinstance(payload, dict) else {}
-    size = image_size(requested_ratio(model, payload))
+def caption_text(
+    model: str, payload: dict[str, Any], size: tuple[int, int], task_id: str
+) -> tuple[str, str]:
+    """The small lines written above and below the prompt: model, ratio, size, seed; taskId."""
+    parts = [model, ratio_label(requested_ratio(model, payload)), f"{size[0]}x{size[1]}"]
+    if payload.get("seed") is not None:
+        parts.append(f"seed {_seed(payload)}")
+    return "  |  ".join(parts), task_id
+
+
+def _seed(payload: dict[str, Any]) -> object:
     seed = payload.get("seed")
     if isinstance(seed, float) and seed.is_integer():
         seed = int(seed)  # JSON 3.0 is the integer 3, so the same image
-    return render_png(size, str(payload.get("prompt", "")), seed)
+    return seed
+
+
+def render_for(model: str, body: dict[str, Any], task_id: str) -> bytes:
+    """The result image of task `task_id`, from its stored createTask body."""
+    payload = body.get("input")
+    payload = payload if isinstance(payload, dict) else {}
+    size = image_size(requested_ratio(model, payload))
+    header, footer = caption_text(model, payload, size, task_id)
+    prompt = payload.get("prompt", "")
+    return render_png(size, str(prompt), _seed(payload), header=header, footer=footer)

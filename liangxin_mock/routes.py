@@ -169,7 +169,7 @@ async def result_file(request: Request) -> Response:
         return responses.not_found()
     data = state.store.get_file(task_id, name)
     if data is None:
-        data = await run_in_threadpool(render_for, row.model, json.loads(row.param))
+        data = await run_in_threadpool(render_for, row.model, json.loads(row.param), row.task_id)
         state.store.put_file(task_id, name, data)
     return Response(data, media_type="image/png", headers={"Cache-Control": "max-age=86400"})
 

@@ -120,7 +120,9 @@ def test_result_url_serves_a_png_of_the_requested_ratio(
     assert image.size == size
 
 
-def test_images_are_deterministic_from_prompt_and_seed(liangxin_mock_factory: Factory) -> None:
+def test_images_are_deterministic_from_the_task(liangxin_mock_factory: Factory) -> None:
+    """One task: the same bytes at every download. Two tasks of one request: the same picture,
+    their own taskId written on it. Another prompt: another picture."""
     server = liangxin_mock_factory(task_seconds=0)
     pngs = []
     with _client(server) as c:
@@ -128,7 +130,10 @@ def test_images_are_deterministic_from_prompt_and_seed(liangxin_mock_factory: Fa
             task_id = _create(c, {"model": "seedream-v4-5", "input": {"prompt": prompt}})
             url = json.loads(_wait(c, task_id)["resultJson"])["resultUrls"][0]
             pngs.append(httpx.get(url).content)
-    assert pngs[0] == pngs[1] != pngs[2]
+            assert httpx.get(url).content == pngs[-1]
+    assert len(set(pngs)) == 3
+    corners = [Image.open(io.BytesIO(png)).getpixel((0, 0)) for png in pngs]
+    assert corners[0] == corners[1]  # outside the panel: the picture of the request
 
 
 def test_seed_written_as_3_0_is_the_seed_3(liangxin_mock_factory: Factory) -> None:
@@ -141,7 +146,8 @@ def test_seed_written_as_3_0_is_the_seed_3(liangxin_mock_factory: Factory) -> No
             pngs.append(httpx.get(url).content)
             head = httpx.head(url)
             assert head.status_code == 200 and head.headers["content-type"] == "image/png"
-    assert pngs[0] == pngs[1] != pngs[2]
+    corners = [Image.open(io.BytesIO(png)).getpixel((0, 0)) for png in pngs]
+    assert corners[0] == corners[1] != corners[2]
 
 
 def test_result_file_is_404_before_success(liangxin_mock_factory: Factory) -> None:
