@@ -15,6 +15,7 @@ BENCHMARKS = {
     "batch": "bench.bench_batch",
     "keepalive": "bench.bench_keepalive",
     "batch-overlap": "bench.bench_batch_overlap",
+    "mock-image": "bench.bench_mock_image",
 }
 
 
