@@ -50,6 +50,7 @@ from liangxin_client.cli._connect import service
 from liangxin_client.cli._durations_file import remembered_durations
 from liangxin_client.cli._exits import EXIT_API_ERROR, UsageError
 from liangxin_client.cli._failures import fail
+from liangxin_client.cli._gallery_rows import LiveSheet
 from liangxin_client.cli._journal import FINAL, Journal, JournalError
 from liangxin_client.cli._output import OutputDir, os_error
 from liangxin_client.cli._progress import BatchProgress
@@ -141,6 +142,7 @@ async def _run_batch(
     recorder: Recorder,
     items: list[WorkItem],
     progress: BatchProgress,
+    sheet: LiveSheet | None = None,
 ) -> bool:
     """Run the work (then close `client`); True when it ran to the end, False when interrupted
     or stopped (`recorder.stopped`: a step could not be recorded, or an image saved)."""
@@ -218,6 +220,8 @@ async def _run_batch(
                 recorder.outcome(outcome)
                 unsent = recorder.unsent(outcome)
                 progress.finished(outcome.index, "not_submitted" if unsent else outcome.status)
+                if sheet is not None:
+                    sheet.update()
         except asyncio.CancelledError:
             if not interrupted.is_set() and not recorder.stopped:
                 raise
@@ -283,12 +287,19 @@ def cmd_batch(run: Run) -> int:
                     concurrency=args.concurrency,
                     todo=len(items),
                 )
+                sheet = LiveSheet(run, journal, run.note)  # the contact sheet, index.html
+                sheet.update()
                 started = time.monotonic()
+                ended: bool | None = None  # for the sheet: None when the run stopped itself
                 try:
                     with progress:
-                        completed = asyncio.run(_run_batch(run, client, recorder, items, progress))
+                        completed = asyncio.run(
+                            _run_batch(run, client, recorder, items, progress, sheet)
+                        )
+                        ended = None if recorder.stopped else completed
                 finally:
                     _wrap_up(run, journal)
+                    sheet.finish(ended)
                 try:
                     counts: dict[str, int] | None = journal.counts()
                 except JournalError:

@@ -22,6 +22,7 @@ from liangxin_client.cli._exits import (
     EXIT_TASK_FAILED,
     UsageError,
 )
+from liangxin_client.cli._gallery import SHEET_NAME
 from liangxin_client.cli._journal import Journal, JournalError
 from liangxin_client.cli._run import Run
 from liangxin_contract import redact_url
@@ -42,6 +43,11 @@ def journal_path(args: argparse.Namespace) -> Path:
 
 def manifest_path(args: argparse.Namespace) -> Path:
     return Path(args.manifest or Path(args.out) / f"{_name(args)}.manifest.jsonl")
+
+
+def sheet_path(args: argparse.Namespace) -> Path:
+    """The contact sheet, `index.html` beside the manifest (`_gallery.py`)."""
+    return manifest_path(args).parent / SHEET_NAME
 
 
 def plural(count: int, word: str) -> str:
@@ -279,6 +285,7 @@ def summary(run: Run, counts: dict[str, int], total: int, wall: float, completed
                     "states": counts,
                     "seconds": round(wall, 1),
                     "manifest": str(manifest_path(args)),
+                    "sheet": str(sheet_path(args)),
                     "journal": str(journal_path(args)),
                     "completed": completed,
                     "left": resumable + ambiguous,
@@ -290,6 +297,7 @@ def summary(run: Run, counts: dict[str, int], total: int, wall: float, completed
     elif completed:
         print(f"{plural(total, 'row')} in {wall:.1f} s: {_states(counts, counts)}")
         print(f"manifest: {manifest_path(args)}")
+        print(f"contact sheet: {sheet_path(args)}")
     else:
         finished = sum(counts.get(state, 0) for state in _FINISHED)
         done = f" ({_states(counts, _FINISHED)})" if finished else ""
@@ -299,6 +307,7 @@ def summary(run: Run, counts: dict[str, int], total: int, wall: float, completed
             f"{done}, {left} left ({_states(counts, _LEFT)})"
         )
         print(f"manifest: {manifest_path(args)}")
+        print(f"contact sheet: {sheet_path(args)}")
     for line in leftover_notes(
         counts, resume_command(run), resume_note(run), interrupted=not completed
     ):

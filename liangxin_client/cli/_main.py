@@ -24,6 +24,7 @@ from liangxin_client.cli._commands import (
 )
 from liangxin_client.cli._exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from liangxin_client.cli._failures import explain, fail, interrupted, show_warning
+from liangxin_client.cli._gallery_rows import cmd_gallery
 from liangxin_client.cli._inspect import cmd_inspect
 from liangxin_client.cli._parser import build_parser, set_argv
 from liangxin_client.cli._run import Run
@@ -39,6 +40,7 @@ COMMANDS: dict[str, Callable[[Run], int]] = {
     "batch": cmd_batch,
     "inspect": cmd_inspect,
     "models": cmd_models,
+    "gallery": cmd_gallery,
 }
 
 

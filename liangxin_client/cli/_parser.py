@@ -351,6 +351,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="print each image's request as a `liangxin batch` row (JSONL) that makes it again",
     )
 
+    gallery = command(
+        "gallery", "write the contact sheet (index.html) of a batch or an image folder"
+    )
+    gallery.add_argument(
+        "target",
+        metavar="DIR|MANIFEST",
+        help="a batch's output folder, its manifest or journal, or a folder of images",
+    )
+    gallery.add_argument(
+        "--output", "-o", metavar="FILE", help="default: index.html beside the manifest, or in DIR"
+    )
+
     models = command("models", "list every model and its inputs")
     model_names = models.add_argument("model", nargs="*", metavar="MODEL", help="only these models")
     model_names.completer = _complete_models  # type: ignore[attr-defined]  # argcomplete
