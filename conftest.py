@@ -40,6 +40,11 @@ PRIVATE_DIRS = {
 
 _SAVED: dict[str, str] = {}
 _BASE: list[Path] = []
+#: `LIANGXIN_TEST_ARTIFACTS`: a folder where tests leave what a person or CI looks at afterwards
+#: (screenshots). An output, not a setting: read here, then gone from the environment like the
+#: rest; tests get it from the `test_artifacts` fixture.
+ARTIFACTS_VARIABLE = "LIANGXIN_TEST_ARTIFACTS"
+_ARTIFACTS: list[Path] = []
 
 
 def private_environment(base: Path, environ: dict[str, str]) -> dict[str, str]:
@@ -56,6 +61,8 @@ def pytest_configure(config: pytest.Config) -> None:
     base = Path(tempfile.mkdtemp(prefix="liangxin-tests-env-"))
     _BASE.append(base)
     _SAVED.update(os.environ)
+    if os.environ.get(ARTIFACTS_VARIABLE):
+        _ARTIFACTS.append(Path(os.environ[ARTIFACTS_VARIABLE]).resolve())
     private = private_environment(base, dict(os.environ))
     os.environ.clear()
     os.environ.update(private)
@@ -68,6 +75,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         _SAVED.clear()
     while _BASE:
         shutil.rmtree(_BASE.pop(), ignore_errors=True)
+
+
+@pytest.fixture
+def test_artifacts() -> Path | None:
+    """The folder `LIANGXIN_TEST_ARTIFACTS` named when pytest started (created), or None."""
+    if not _ARTIFACTS:
+        return None
+    _ARTIFACTS[0].mkdir(parents=True, exist_ok=True)
+    return _ARTIFACTS[0]
 
 
 @pytest.fixture(autouse=True)

@@ -73,9 +73,10 @@ class Browser:
         )
         self._ids = itertools.count(1)
         self._events: list[dict[str, Any]] = []
+        self._stack = contextlib.ExitStack()
         try:
-            self._ws: ClientConnection = connect(
-                self._endpoint(), max_size=None, open_timeout=30, proxy=None
+            self._ws: ClientConnection = self._stack.enter_context(
+                connect(self._endpoint(), max_size=None, open_timeout=30, proxy=None)
             )
         except BaseException:
             self.close()
@@ -154,7 +155,7 @@ class Browser:
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            self._ws.close()
+            self._stack.close()
         if self._proc.poll() is None:
             self._proc.terminate()
             try:
