@@ -16,6 +16,7 @@ BENCHMARKS = {
     "keepalive": "bench.bench_keepalive",
     "batch-overlap": "bench.bench_batch_overlap",
     "mock-image": "bench.bench_mock_image",
+    "gallery": "bench.bench_gallery",
 }
 
 

@@ -96,7 +96,8 @@ def test_the_sheet_in_chromium_images_filters_and_reasons(
             assert shown == f"{count} of {len(ROWS)} rows shown"
             assert page.evaluate("location.hash") == f"#state={state}"
         page.click('label[for="state-s-failed"]')
-        reason = page.evaluate("document.querySelector('#row-3 .reason').innerText")
+        # innerText: the text as rendered (a card shown by a filter is drawn at the next frame)
+        reason = page.wait_for("document.querySelector('#row-3 .reason').innerText")
         assert reason == FAIL_REASON
         keep(page, "gallery-failed")
         page.click('label[for="state-all"]')
@@ -132,7 +133,7 @@ def test_with_javascript_off_every_row_is_there_and_the_filters_still_work(
         assert visible(page) == [f"row-{n + 1}" for n in range(len(ROWS))]
         page.click('label[for="state-s-ambiguous"]')  # CSS alone: a radio and :checked
         assert visible(page) == rows_in("ambiguous")
-        card = page.evaluate("document.getElementById('row-4').innerText")
+        card = page.wait_for("document.getElementById('row-4').innerText")
         assert "--resubmit-ambiguous" in card
         keep(page, "gallery-no-js")
     finally:
