@@ -1,9 +1,9 @@
 """The contact sheet of a large batch: how long it takes to write, and to render in Chromium.
 
-`python -m bench gallery [--rows N ...] [--repeat K]` builds, for each N, a finished batch of N
-rows on disk (its journal as `liangxin batch` writes it; 90 % of rows succeeded with one PNG of
-the mock's own — 512 px, 40 distinct images hard-linked under N names, so each row's image is a
-file of its own to the browser — 6 % failed, 2 % ambiguous, 2 % pending), then measures:
+`python -m bench gallery [--rows N ...] [--repeat K]` runs, for each N, a real `liangxin batch`
+of N rows (two models, three aspect ratios) against liangxin-mock in a subprocess (0.2 s tasks,
+`--fail-rate 0.06`: the mock's own PNGs, 512 px on the long side, and failed rows with their
+reason), then measures:
 
 - write: `liangxin gallery DIR` in-process (read the journal, render, write atomically) — what
   each throttled update of a running batch costs;
@@ -14,7 +14,8 @@ file of its own to the browser — 6 % failed, 2 % ambiguous, 2 % pending), then
 - images: until every image in the first viewport (1280×2000) has loaded;
 - filter: one click on a state filter, to the next frame (the `:checked` rules re-style N cards).
 
-Each is the median of K fresh tabs. The 1,000-row goal is frame < 2 s.
+Each is the median of K fresh tabs. The 1,000-row goal is frame < 2 s. `--screenshot PNG` takes
+the README's picture instead (docs/images/contact-sheet.png).
 """
 
 from __future__ import annotations
@@ -22,19 +23,22 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from bench.bench_mock import machine
+from PIL import Image
+
+from bench.bench_mock import KEY, machine, mock_process
 from bench.browser import Browser, Page
 from liangxin_client.cli import main as liangxin
-from liangxin_client.cli._batch_report import write_manifest
-from liangxin_client.cli._journal import Journal
-from liangxin_mock.images import render_png
 
 NEXT_FRAME = (
     "new Promise(function(r){requestAnimationFrame(function(){"
@@ -56,54 +60,43 @@ CLICK_TO_FRAME = (
 )
 
 
-def _state(n: int) -> str:
-    slot = n % 50
-    if slot < 3:
-        return "failed"
-    if slot == 3:
-        return "ambiguous"
-    if slot == 4:
-        return "pending"
-    return "success"
+#: The rows of the README's picture.
+SHOWCASE = (
+    "A glass tea bottle on a wet stone table, morning light",
+    "A teapot in the steam of a mountain spring",
+    "Three green tea tins on a bamboo mat, top view",
+    "A porcelain cup of jasmine tea, close up",
+    "A tea field at dawn, terraces in mist",
+    "A cast-iron kettle on a charcoal brazier",
+    "Matcha powder being whisked, motion blur",
+    "A paper box of oolong with a red seal",
+)
 
 
-def make_batch(root: Path, rows: int) -> Path:
-    """A finished batch of `rows` rows in `root/out` (journal, manifest, images)."""
-    out = root / "out"
-    out.mkdir(parents=True)
-    originals = []
-    for k in range(40):
-        original = root / f"image-{k}.png"
-        original.write_bytes(render_png((512, 512), f"prompt {k}", k))
-        originals.append(original)
-    bodies: list[dict[str, Any]] = [
-        {
-            "model": ("z-image", "seedream-v4-5", "flux-2-pro")[n % 3],
-            "input": {"prompt": f"Product shot {n}: a teapot on a stone table, morning light"},
+def make_batch(
+    root: Path, rows: int, prompts: Sequence[str] = (), fail_rate: float = 0.06, seed: int = 1
+) -> Path:
+    """A finished `liangxin batch` of `rows` rows in `root/out`, run against liangxin-mock
+    (0.2 s tasks, `fail_rate` of them failing), as a user's would be; returns that folder."""
+    source = root / "rows.jsonl"
+    models = ("z-image", "seedream-v4-5")
+    lines = []
+    for n in range(rows):
+        prompt = prompts[n] if n < len(prompts) else f"Product shot {n}: a teapot, morning light"
+        row = {
+            "model": models[n % 2],
+            "prompt": prompt,
+            "aspect_ratio": ("1:1", "16:9", "3:4")[n % 3],
         }
-        for n in range(rows)
-    ]
-    meta = {"input": "rows.jsonl", "out": "out", "cwd": str(root)}
-    with Journal(out / "rows.journal.sqlite") as journal:
-        journal.start(bodies, meta)
-        for n in range(rows):
-            state = _state(n)
-            if state == "pending":
-                continue
-            journal.submitting(n)
-            if state == "ambiguous":
-                continue
-            journal.submitted(n, f"task_bench_{n:06d}")
-            files = []
-            if state == "success":
-                name = f"task_bench_{n:06d}_0.png"
-                os.link(originals[n % len(originals)], out / name)
-                files.append(f"out/{name}")
-            error = "task failed: 501 refused" if state == "failed" else None
-            journal.finished(n, state, files=files, error=error)
-        journal.mark_ambiguous()
-        write_manifest(journal, out / "rows.manifest.jsonl")
-    return out
+        lines.append(json.dumps(row) + "\n")
+    source.write_text("".join(lines))
+    options = ["--db", str(root / "mock.db"), "--task-seconds", "0.2"]
+    with mock_process(*options, "--fail-rate", str(fail_rate), "--seed", str(seed)) as url:
+        command = [sys.executable, "-m", "liangxin_client", "--base-url", url, "--api-key", KEY]
+        command += ["batch", str(source), "-o", "out", "--concurrency", "64"]
+        env = {**os.environ, "LIANGXIN_CACHE_DIR": str(root / "cache")}
+        subprocess.run(command, cwd=root, env=env, capture_output=True, check=False, timeout=3600)
+    return root / "out"
 
 
 def _median(samples: list[float]) -> float:
@@ -136,11 +129,33 @@ def measure(browser: Browser, sheet: Path) -> dict[str, float]:
         page.close()
 
 
+def screenshot(path: Path, seed: int) -> int:
+    """The README's picture: the sheet of an 8-row batch (a failure or two), 1280 px wide."""
+    with tempfile.TemporaryDirectory(prefix="bench-gallery-") as tmp:
+        folder = make_batch(Path(tmp), len(SHOWCASE), SHOWCASE, fail_rate=0.25, seed=seed)
+        with Browser(width=1280, height=1060) as browser:
+            page = browser.page()
+            page.open((folder / "index.html").as_uri())
+            page.wait_for(VIEWPORT_IMAGES_LOADED)
+            page.evaluate(NEXT_FRAME)
+            page.screenshot(path)
+    image = Image.open(path).convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT)
+    image.save(path, optimize=True)
+    print(f"{path}: {path.stat().st_size / 1024:.0f} KiB")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench gallery", description=__doc__)
-    parser.add_argument("--rows", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1000, 5000])  # 5,000: ~4 min
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--screenshot", type=Path, metavar="PNG", help="only take the README's picture, here"
+    )
+    parser.add_argument("--seed", type=int, default=3, help="the mock's seed for --screenshot")
     args = parser.parse_args(argv)
+    if args.screenshot:
+        return screenshot(args.screenshot, args.seed)
     print(f"machine: {machine()}; load: {os.getloadavg()[0]:.1f} (1-minute average)")
     print(
         "| rows | sheet size | write (s) | load (s) | frame (s) | viewport images (s) | filter (s) |"
@@ -155,11 +170,14 @@ def main(argv: list[str] | None = None) -> int:
                 writes = [_write(folder) for _ in range(args.repeat)]
                 runs = [measure(browser, sheet) for _ in range(args.repeat)]
                 size = sheet.stat().st_size / 1024
+                lines = (folder / "rows.manifest.jsonl").read_text().splitlines()
+                states = Counter(json.loads(line)["state"] for line in lines)
                 cells = [
                     f"{_median(writes):.3f}",
                     *(f"{_median([r[k] for r in runs]):.3f}" for k in ("load", "frame")),
                     *(f"{_median([r[k] for r in runs]):.3f}" for k in ("images", "filter")),
                 ]
-                print(f"| {rows:,} | {size:,.0f} KiB | " + " | ".join(cells) + " |")
+                shown = ", ".join(f"{state} {n}" for state, n in states.most_common())
+                print(f"| {rows:,} ({shown}) | {size:,.0f} KiB | " + " | ".join(cells) + " |")
     print(f"load after: {os.getloadavg()[0]:.1f}")
     return 0

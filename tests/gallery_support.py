@@ -4,16 +4,13 @@ PNG files, made through the journal's own steps (as `liangxin batch` makes them)
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PIL import Image
 
 from liangxin_client.cli._batch_report import write_manifest
 from liangxin_client.cli._journal import Journal
-from tests.test_cli_batch import InProcess
 
 #: A prompt that would run a script, and attributes that would, if anything were not escaped.
 HOSTILE_PROMPT = (
@@ -85,17 +82,3 @@ def make_batch(root: Path, out: str = "out") -> Path:
         write_manifest(journal, folder / "rows.manifest.jsonl")
     (folder / "gone.png").unlink()
     return folder
-
-
-def in_process(
-    factory: Any,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> InProcess:
-    """`liangxin batch` through `main()` in `tmp_path`, against a mock of 0.2 s tasks."""
-    monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.startswith("LIANGXIN_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("LIANGXIN_CACHE_DIR", str(tmp_path / "cache"))
-    return InProcess(factory(task_seconds=0.2), capsys)

@@ -29,7 +29,6 @@ from tests.gallery_support import (
     FAIL_REASON,
     HOSTILE_PROMPT,
     ROWS,
-    in_process,
     make_batch,
     png,
 )
@@ -103,6 +102,19 @@ def test_gallery_of_a_batch_folder_shows_every_row_beside_the_manifest(
     assert "--resubmit-ambiguous</code>" in text
     assert "not on disk: out/gone.png" in text
     assert "A red fox in the snow" in text and "z-image" in text and "task_0000" in text
+
+
+def test_gallery_reads_a_journal_without_writing_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = make_batch(tmp_path)
+    journal = folder / "rows.journal.sqlite"
+    before = journal.read_bytes()
+    journal.chmod(0o444)
+    code, _, err = gallery(str(journal), capsys=capsys)
+    assert code == EXIT_OK, err
+    assert 'data-state="ambiguous"' in (folder / "index.html").read_text()
+    assert journal.read_bytes() == before
 
 
 def test_the_sheet_of_a_manifest_alone_names_its_keys(
@@ -330,13 +342,3 @@ def test_ctrl_c_leaves_a_sheet_that_says_how_to_resume(tmp_path: Path) -> None:
     assert "interrupted; nothing is lost: resume with <code>liangxin" in text
     assert 'data-state="pending"' in text
     assert not [p for p in sheet.parent.iterdir() if p.name.startswith(".index-")]
-
-
-@pytest.fixture
-def batch(
-    liangxin_mock_factory: Any,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> InProcess:
-    return in_process(liangxin_mock_factory, tmp_path, monkeypatch, capsys)

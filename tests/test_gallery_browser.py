@@ -12,7 +12,6 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -23,7 +22,6 @@ from tests.gallery_support import (
     IMAGES_ON_DISK,
     ROWS,
     expected_states,
-    in_process,
     make_batch,
 )
 from tests.test_cli_batch import InProcess, manifest, write_rows
@@ -153,16 +151,6 @@ def test_a_filter_in_the_address_is_applied(
         assert page.evaluate("document.getElementById('state-s-success').checked") is True
     finally:
         page.close()
-
-
-@pytest.fixture
-def batch(
-    liangxin_mock_factory: Any,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> InProcess:
-    return in_process(liangxin_mock_factory, tmp_path, monkeypatch, capsys)
 
 
 def test_a_real_batch_sheet_shows_every_image_the_batch_saved(

@@ -128,15 +128,15 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(210px,1fr));gap:
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;overflow:hidden;
 display:flex;flex-direction:column;content-visibility:auto;contain-intrinsic-size:auto 360px}
 .card:target{outline:3px solid var(--busy)}
-.thumb{display:block;aspect-ratio:1;background:var(--chip)}
-.thumb img{display:block;width:100%;height:100%;object-fit:contain}
+.thumb{display:block;position:relative;aspect-ratio:1;background:var(--chip)}
+.thumb img{position:absolute;inset:0;width:100%;height:100%;object-fit:contain}
 .noimg{aspect-ratio:1;display:flex;align-items:center;justify-content:center;font-size:18px;
 font-weight:600;background:var(--chip);color:var(--dim);text-transform:uppercase;padding:10px;
 text-align:center}
 .more{display:flex;flex-wrap:wrap;gap:4px;padding:4px 8px 0}
 .more img{width:44px;height:44px;object-fit:cover;border-radius:4px;display:block}
 .meta{padding:8px 10px 10px;display:flex;flex-direction:column;gap:3px;min-width:0}
-.head{display:flex;gap:6px;align-items:baseline;flex-wrap:wrap}
+.head{display:flex;gap:6px;align-items:baseline;flex-wrap:wrap;margin:0 0 2px}
 .head a{color:var(--dim);text-decoration:none;font-variant-numeric:tabular-nums}
 .key{font-weight:600;overflow-wrap:anywhere}
 .state{margin-left:auto;font-size:12px;font-weight:600;padding:0 8px;border-radius:999px;

@@ -161,8 +161,9 @@ def _journal_entry(row: JournalRow, running: bool) -> dict[str, Any]:
     return entry
 
 
-def _title(name: str) -> str:
-    return f"liangxin batch: {name}"
+def _title(given: str) -> str:
+    """`liangxin batch: rows.csv` for the input given as `given` (`-`: stdin)."""
+    return f"liangxin batch: {'stdin' if given == '-' else Path(given).name}"
 
 
 def journal_sheet(journal: Journal, where: Path) -> Sheet:
@@ -250,8 +251,9 @@ def folder_sheet(folder: Path, images: list[Path]) -> Sheet:
 
 
 def _open_journal(path: Path) -> Journal:
+    """Read only: it writes nothing, and works while a batch runs on the journal."""
     try:
-        return Journal(path, create=False)
+        return Journal(path, create=False, read_only=True)
     except JournalError as exc:
         raise UsageError(str(exc)) from None
 
