@@ -15,7 +15,9 @@ import nox
 # LIANGXIN_* variable. HOME and the XDG directories are made private for every pytest run by
 # the repository's conftest.py. LIANGXIN_TEST_ARTIFACTS (where tests leave screenshots) is an
 # output, not a setting: it goes through, and conftest.py takes it out of the tests' environment.
-for _name in [n for n in os.environ if n.startswith("LIANGXIN_") and n != "LIANGXIN_TEST_ARTIFACTS"]:
+for _name in [
+    n for n in os.environ if n.startswith("LIANGXIN_") and n != "LIANGXIN_TEST_ARTIFACTS"
+]:
     del os.environ[_name]
 
 nox.options.sessions = ["spec", "lint", "drift", "tests", "contract"]

@@ -8,7 +8,8 @@ Built on the public `liangxin_client` API only. The modules: `_parser` (the gram
 (dispatch, Ctrl-C), `_commands` and `_batch` (what each command does), `_connect` (which service:
 flags, environment, profile from `_config`, or the embedded mock from `_mock_launcher`),
 `_output` (what is printed and saved), `_progress`, `_failures` and `_exits` (error lines and
-exit codes), `_journal` and `_durations_file` (what batches and waits keep on disk).
+exit codes), `_journal` and `_durations_file` (what batches and waits keep on disk), `_gallery`
+and `_gallery_rows` (a batch's contact sheet, `liangxin gallery`).
 """
 
 from liangxin_client.cli._exits import (
