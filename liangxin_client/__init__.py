@@ -54,6 +54,7 @@ from liangxin_client._errors import (
     ConfigurationError,
     InternalServerError,
     InvalidCallbackError,
+    InvalidNameError,
     InvalidRequestError,
     LiangXinError,
     NotFoundError,
@@ -81,6 +82,7 @@ from liangxin_client._many import (
     WorkItem,
     request_body,
 )
+from liangxin_client._naming import NameTemplate
 from liangxin_client._polling import DurationStats, PollSchedule
 from liangxin_client._records import Task, TaskRecord, TaskState
 from liangxin_client._results import AsyncGenerationResult, GenerationResult
@@ -89,6 +91,7 @@ from liangxin_client._version import __version__
 from liangxin_client._warnings import (
     InferredConstraintWarning,
     LiangXinWarning,
+    NameSuffixWarning,
     UnknownFieldWarning,
     UnknownModelWarning,
 )
@@ -138,6 +141,7 @@ __all__ = [
     "InferredConstraintWarning",
     "InternalServerError",
     "InvalidCallbackError",
+    "InvalidNameError",
     "InvalidRequestError",
     "KlingV3ProInput",
     "LiangXin",
@@ -148,6 +152,8 @@ __all__ = [
     "MetadataMode",
     "ModelInput",
     "ModelName",
+    "NameSuffixWarning",
+    "NameTemplate",
     "NanoBananaAspectRatio",
     "NanoBananaKnownAspectRatio",
     "NanoBananaOutputFormat",

@@ -17,7 +17,7 @@ import os
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any, Generic, NamedTuple, Self, TypedDict, TypeVar, Unpack, cast
 from urllib.parse import urlencode, urlsplit
@@ -68,6 +68,14 @@ from liangxin_client._logging import (
     use_secret,
 )
 from liangxin_client._many import DEFAULT_MANY_CONCURRENCY, ManyRequest, first_poll_delay
+from liangxin_client._naming import (
+    NamePlan,
+    NameTemplate,
+    as_key,
+    as_template,
+    name_values,
+    real_suffix,
+)
 from liangxin_client._polling import DurationStats, PollSchedule, ServerClock, WaitLoop
 from liangxin_client._records import Task, TaskRecord
 from liangxin_client._redact import scrub_error
@@ -245,14 +253,23 @@ class FileSink(Sink):
         url: str,
         mode: MetadataMode = "none",
         meta: Mapping[str, Any] = _NO_ARGUMENTS,
+        plan: NamePlan | None = None,
     ) -> None:
         self.directory, self.task_id, self.index, self.url = directory, task_id, index, url
         self.mode, self.meta = mode, meta
+        self.plan = plan  # a name template's (`name=`): `<directory>/<its name>`
 
     @contextmanager
     def receiving(self, response: httpx.Response) -> Iterator[Callable[[bytes], Any]]:
-        name = file_name(self.task_id, self.index, self.url, response.headers.get("content-type"))
-        with PartFile(self.directory, name) as part:
+        content_type = response.headers.get("content-type")
+        if self.plan is None:
+            name = file_name(self.task_id, self.index, self.url, content_type)
+        else:
+            suffix = real_suffix(PurePosixPath(urlsplit(self.url).path).suffix, content_type)
+            name = self.plan.name(self.task_id, self.index + 1, suffix)
+        directory = (self.directory / name).parent
+        directory.mkdir(parents=True, exist_ok=True)
+        with PartFile(directory, PurePosixPath(name).name) as part:
             writer = MetadataWriter(part.write, self.mode, self.meta)
             yield writer.write
             writer.finish()
@@ -458,7 +475,11 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         raise NotImplementedError
 
     def _many_run(
-        self, requests: Iterable[ManyRequest], validate: bool, strict: bool, **options: Any
+        self,
+        requests: Iterable[ManyRequest] | Mapping[str, ManyRequest],
+        validate: bool,
+        strict: bool,
+        **options: Any,
     ) -> ManyT:
         raise NotImplementedError
 
@@ -478,24 +499,27 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         extra_input: Mapping[str, Any] | None = None,
         strict: bool | None = None,
         metadata: MetadataMode = DEFAULT_MODE,
+        name: str | NameTemplate | None = None,
         **fields: Any,
     ) -> ResultT:
         """Create a task, wait for it (`timeout` seconds), and optionally save the results.
 
         Input arguments are those of `tasks.create`; `download_to` saves the files at once
         (result URLs expire about 24 h after completion), each with the request written into it
-        as `metadata` says (see `save`). Awaited on the async client.
+        as `metadata` says, named by the template `name` (see `save`; checked before the task
+        is created). Awaited on the async client.
         """
         check_mode(metadata)
         request = CreateRequest(
             model, prompt, input, fields, callback_url, extra_input, validate, strict
         )
-        steps = self._generate_steps(request, timeout, on_update, download_to, metadata)
+        template = as_template(name)
+        steps = self._generate_steps(request, timeout, on_update, download_to, metadata, template)
         return cast(ResultT, self._drive(steps))
 
     def generate_many(
         self,
-        requests: Iterable[ManyRequest],
+        requests: Iterable[ManyRequest] | Mapping[str, ManyRequest],
         *,
         concurrency: int = DEFAULT_MANY_CONCURRENCY,
         timeout: float | None = DEFAULT_WAIT_TIMEOUT,
@@ -503,6 +527,7 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         validate: bool = True,
         strict: bool | None = None,
         metadata: MetadataMode = DEFAULT_MODE,
+        name: str | NameTemplate | None = None,
     ) -> ManyT:
         """Generate many images; iterate the result (`async for` on the async client) for one
         `GenerateOutcome` per request.
@@ -514,9 +539,18 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         stops new submissions (the rest are `not_submitted`) while the tasks already accepted
         finish. `timeout` is each task's wait; `download_to` saves each result as it finishes,
         with its request written into each file as `metadata` says (see `save`).
+
+        Keys: `requests` may be a mapping `{key: request}`, or a mapping request may carry a
+        `"key"` (not sent); each outcome's `key` says which. `name` is a file-name template (as
+        for `save`, plus `{key}` and `{row}`, the 1-based position): a request whose name is
+        unsafe, incomplete, or the same as an earlier request's (ignoring case and extension) is
+        an `error` outcome and never sent, like a duplicate key.
         """
         check_mode(metadata)
         strict = self.strict if strict is None else strict
+        template = as_template(name)
+        if template is not None and download_to is None:
+            raise ValueError("name= names the files download_to= saves: give download_to too")
         if download_to is not None:
             check_save_directory(download_to)  # before any task is paid for
         return self._many_run(
@@ -527,6 +561,7 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
             timeout=timeout,
             download_to=download_to,
             metadata=metadata,
+            name=template,
         )
 
     def save(
@@ -536,6 +571,8 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         *,
         metadata: MetadataMode = DEFAULT_MODE,
         request: Mapping[str, Any] | None = None,
+        name: str | NameTemplate | None = None,
+        key: str | None = None,
     ) -> PathsT:
         """Download every result of a finished task into `directory`; return the file paths.
 
@@ -543,11 +580,47 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         writes it into a PNG's text chunks (the image data byte for byte as downloaded) and into
         a `FILE.json` sidecar for other formats; `"sidecar"` always a sidecar; `"none"` leaves
         each file exactly as downloaded. `request` is the createTask body that made the task
-        (default: the record's own copy, `param`). A file that cannot be written raises
-        `ResultSaveError` (an OSError) naming the task. Awaited on the async client.
+        (default: the record's own copy, `param`).
+
+        Without `name`, result n is `<taskId>_<n><ext>` (n from 0). `name` is a template of a
+        relative path: `{task_id}`, `{n}` (1-based), `{model}`, `{prompt}` (a slug), `{key}`
+        (given here), any input field of the request, format specs as in `str.format`; e.g.
+        `"{model}/{key}-{n}.png"`. It is checked before anything is downloaded
+        (`InvalidNameError`: unknown placeholders, `..`, absolute paths, reserved characters or
+        names); the extension follows the content (`NameSuffixWarning` when it differs from the
+        template's); an existing file of that name is replaced.
+
+        A file that cannot be written raises `ResultSaveError` (an OSError) naming the task.
+        Awaited on the async client.
         """
         check_mode(metadata)
-        return cast(PathsT, self._drive(self._save_steps(record, directory, request, metadata)))
+        plan = self._record_plan(record, request, as_template(name), key)
+        steps = self._save_steps(record, directory, request, metadata, plan)
+        return cast(PathsT, self._drive(steps))
+
+    def _save_planned(
+        self,
+        record: TaskRecord,
+        directory: StrPath,
+        request: Mapping[str, Any] | None,
+        metadata: MetadataMode,
+        plan: NamePlan | None,
+    ) -> Any:
+        """`save` with the name already planned (`generate_many`)."""
+        return self._drive(self._save_steps(record, directory, request, metadata, plan))
+
+    @staticmethod
+    def _record_plan(
+        record: TaskRecord,
+        request: Mapping[str, Any] | None,
+        template: NameTemplate | None,
+        key: str | None,
+    ) -> NamePlan | None:
+        if template is None:
+            return None
+        body = dict(request or record.param or {})
+        body.setdefault("model", record.model)
+        return template.plan(name_values(body, as_key(key), None))
 
     def with_options(self, **changes: Unpack[ClientOptions]) -> Self:
         """A copy with some settings changed (`api_key`, `base_url`, `timeout`, `max_retries`,
@@ -924,8 +997,14 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         on_update: OnUpdate | None,
         download_to: StrPath | None,
         metadata: MetadataMode = DEFAULT_MODE,
+        template: NameTemplate | None = None,
     ) -> Steps[Any]:
         body = request.body(self.strict)
+        plan = None
+        if template is not None:
+            if download_to is None:
+                raise ValueError("name= names the files download_to= saves: give download_to too")
+            plan = template.plan(name_values(body, None, None))  # checked before paying
         if download_to is not None:
             check_save_directory(download_to)  # before the task is paid for, not after
         slot = yield from self._take_slot()
@@ -945,7 +1024,7 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         paths: list[Path] = []
         if download_to is not None:
             with self._edge(task.task_id, note=True):
-                paths = yield from self._save_steps(record, download_to, body, metadata)
+                paths = yield from self._save_steps(record, download_to, body, metadata, plan)
         return self._result_class(record, tuple(paths), client=self, request=body)
 
     def _save_steps(
@@ -954,6 +1033,7 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
         directory: StrPath,
         request: Mapping[str, Any] | None = None,
         metadata: MetadataMode = DEFAULT_MODE,
+        plan: NamePlan | None = None,
     ) -> Steps[list[Path]]:
         with self._edge(record.task_id):
             try:
@@ -965,7 +1045,7 @@ class BaseClient(Generic[HttpT, ResultT, PathsT, ManyT, TaskT]):
                     meta = image_metadata(record, request, index, count)
                     hide_url((request or record.param or {}).get("callBackUrl"))
                     meta = scrubbed(meta, scrub_secrets)  # no key, no callBackUrl, whatever said
-                    sink = FileSink(target, record.task_id, index, url, metadata, meta)
+                    sink = FileSink(target, record.task_id, index, url, metadata, meta, plan)
                     paths.append((yield from self._fetch(url, sink)))
                 return paths
             except OSError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -68,9 +68,14 @@ class LiangXin(BaseClient[httpx.Client, GenerationResult, list[Path], ManyRun, T
         self.close()
 
     def _many_run(
-        self, requests: Iterable[ManyRequest], validate: bool, strict: bool, **options: Any
+        self,
+        requests: Iterable[ManyRequest] | Mapping[str, ManyRequest],
+        validate: bool,
+        strict: bool,
+        **options: Any,
     ) -> ManyRun:
-        return ManyRun(self, work_items(requests, validate, strict), **options)
+        items = work_items(requests, validate, strict, options.get("name"))
+        return ManyRun(self, items, **options)
 
     # -- what generate_many (`_many.py`) uses -----------------------------------------------
 
@@ -188,9 +193,14 @@ class AsyncLiangXin(
         await self.close()
 
     def _many_run(
-        self, requests: Iterable[ManyRequest], validate: bool, strict: bool, **options: Any
+        self,
+        requests: Iterable[ManyRequest] | Mapping[str, ManyRequest],
+        validate: bool,
+        strict: bool,
+        **options: Any,
     ) -> AsyncManyRun:
-        return AsyncManyRun(self, work_items(requests, validate, strict), **options)
+        items = work_items(requests, validate, strict, options.get("name"))
+        return AsyncManyRun(self, items, **options)
 
     # -- what generate_many (`_many.py`) uses -----------------------------------------------
 

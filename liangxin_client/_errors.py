@@ -316,6 +316,11 @@ class InvalidRequestError(LiangXinError, ValueError):
         self.field = field
 
 
+class InvalidNameError(InvalidRequestError):
+    """A file-name template, or the name it makes for one request, is malformed or unsafe;
+    raised before anything is sent or written."""
+
+
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,

@@ -30,6 +30,7 @@ import attrs
 from liangxin_client import _display
 from liangxin_client._errors import (
     AmbiguousSubmitError,
+    InvalidNameError,
     InvalidRequestError,
     LiangXinError,
     PermissionDeniedError,
@@ -38,6 +39,7 @@ from liangxin_client._errors import (
 from liangxin_client._image_metadata import DEFAULT_MODE, MetadataMode, check_mode
 from liangxin_client._inputs import ModelInput, build_create_body
 from liangxin_client._limits import AsyncSubmitWindow, SubmitSlot, SubmitWindow
+from liangxin_client._naming import NamePlan, NameTemplate, as_key, name_values
 from liangxin_client._polling import DurationStats
 from liangxin_client._records import Task, TaskRecord
 from liangxin_client._results import StrPath
@@ -61,7 +63,7 @@ class GenerateOutcome:
 
     `task_id` is set whenever the service accepted a task (also for failures and timeouts);
     `body` is the createTask body that was (or would have been) sent; `error` is the exception
-    for anything but `success`.
+    for anything but `success`; `key` is the request's own key, when it has one.
     """
 
     index: int
@@ -71,6 +73,7 @@ class GenerateOutcome:
     record: TaskRecord | None = None
     paths: tuple[Path, ...] = ()
     error: Exception | None = None
+    key: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -85,6 +88,7 @@ class GenerateOutcome:
         return {
             "taskId": self.task_id,
             "index": self.index,
+            "key": self.key,
             "status": self.status,
             "request": json.loads(json.dumps(self.body)) if self.body is not None else None,
             "record": self.record.to_dict() if self.record is not None else None,
@@ -95,6 +99,8 @@ class GenerateOutcome:
     def _repr_html_(self) -> str:
         """Jupyter: the images (saved files, else result URLs), the status and the fields."""
         rows: list[tuple[str, Any]] = [("index", self.index), ("status", self.status)]
+        if self.key is not None:
+            rows.append(("key", self.key))
         rows += self.record._display_rows() if self.record else [("task", self.task_id)]
         rows += [("file", str(path)) for path in self.paths]
         rows.append(("error", str(self.error) if self.error is not None else None))
@@ -104,11 +110,13 @@ class GenerateOutcome:
 
 @attrs.frozen
 class WorkItem:
-    """One unit of work: a createTask `body` to submit, or the `task_id` of one already accepted."""
+    """One unit of work: a createTask `body` to submit, or the `task_id` of one already accepted;
+    `key`, the request's own key (its outcome carries it; `{key}` in a name template)."""
 
     index: int
     body: Mapping[str, Any] | None = None
     task_id: str | None = None
+    key: str | None = None
 
 
 @attrs.define
@@ -136,6 +144,7 @@ def request_body(
         fields = dict(request)
         model = fields.pop("model", None)
         if isinstance(fields.get("input"), Mapping):  # a createTask body
+            fields.pop("key", None)  # the request's own key, never sent
             payload = dict(fields.pop("input"))
             callback, extra = fields.pop("callBackUrl", None), None
             if fields:
@@ -145,6 +154,7 @@ def request_body(
             fields = payload
         else:  # the keyword form
             callback, extra = fields.pop("callback_url", None), fields.pop("extra_input", None)
+        fields.pop("key", None)  # a request's own key is never sent (see `work_items`)
         return build_create_body(
             model,
             fields.pop("prompt", None),
@@ -157,15 +167,49 @@ def request_body(
     return build_create_body(None, None, typed=request, fields={}, validate=validate, strict=strict)
 
 
+def _keyed(
+    requests: Iterable[ManyRequest] | Mapping[Any, ManyRequest],
+) -> Iterator[tuple[object, ManyRequest]]:
+    """(key, request): a mapping's keys, else a mapping request's own `"key"` (or None)."""
+    if isinstance(requests, Mapping):
+        yield from requests.items()
+        return
+    for request in requests:
+        yield (request.get("key") if isinstance(request, Mapping) else None), request
+
+
 def work_items(
-    requests: Iterable[ManyRequest], validate: bool, strict: bool = False
+    requests: Iterable[ManyRequest] | Mapping[Any, ManyRequest],
+    validate: bool,
+    strict: bool = False,
+    name: NameTemplate | None = None,
 ) -> Iterator[WorkItem | GenerateOutcome]:
-    """Number the requests; one that cannot be turned into a body is an `error` outcome at once."""
-    for index, request in enumerate(requests):
+    """Number the requests; one that cannot be turned into a body — or, with a `name` template,
+    into a safe name of its own (and a key of its own) — is an `error` outcome at once, unsent."""
+    keys: set[str] = set()
+    names: dict[str, int] = {}
+    for index, (raw_key, request) in enumerate(_keyed(requests)):
+        key: str | None = None
         try:
-            yield WorkItem(index, body=request_body(request, validate=validate, strict=strict))
+            key = as_key(raw_key)
+            if key is not None and key in keys:
+                raise InvalidNameError(f"the key {key!r} is used by an earlier request", "key")
+            body = request_body(request, validate=validate, strict=strict)
+            if name is not None:
+                claim = name.plan(name_values(body, key, index)).claim()
+                if claim is not None and claim in names:
+                    raise InvalidNameError(
+                        f"the file name of this request is the same as request {names[claim]}'s "
+                        "(add {key}, {row} or {task_id} to the template)",
+                        "name",
+                    )
+                if claim is not None:
+                    names[claim] = index
+            if key is not None:
+                keys.add(key)
+            yield WorkItem(index, body=body, key=key)
         except InvalidRequestError as exc:
-            yield GenerateOutcome(index, "error", error=exc)
+            yield GenerateOutcome(index, "error", error=exc, key=key)
 
 
 TasksT = TypeVar("TasksT", Tasks, AsyncTasks)
@@ -199,13 +243,13 @@ class ManyClient(Protocol[TasksT, WindowT, SlotT_co, TaskT_co, SavedT_co]):
     def _submit_slot(self) -> SlotT_co: ...
     @property
     def _queued_create(self) -> QueuedCreate[TaskT_co]: ...
-    def save(
+    def _save_planned(
         self,
         record: TaskRecord,
         directory: StrPath,
-        *,
-        metadata: MetadataMode = ...,
-        request: Mapping[str, Any] | None = ...,
+        request: Mapping[str, Any] | None,
+        metadata: MetadataMode,
+        plan: NamePlan | None,
     ) -> SavedT_co: ...
 
 
@@ -253,6 +297,7 @@ class _Run(Generic[ClientT, WaitT]):
         hooks: ManyHooks | None = None,
         wait: WaitT | None = None,
         metadata: MetadataMode = DEFAULT_MODE,
+        name: NameTemplate | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")
@@ -264,6 +309,7 @@ class _Run(Generic[ClientT, WaitT]):
         self._metadata = check_mode(metadata)
         self._hooks = hooks or ManyHooks()
         self._wait = wait
+        self._name = name
         self._stopped = False
         self._stop_reason: LiangXinError | None = None
         self._setup()
@@ -287,7 +333,7 @@ class _Run(Generic[ClientT, WaitT]):
         queueing for a slot); None: go on."""
         if item.task_id is None and self._stopped:
             return GenerateOutcome(
-                item.index, "not_submitted", body=item.body, error=self._stop_reason
+                item.index, "not_submitted", body=item.body, error=self._stop_reason, key=item.key
             )
         return None
 
@@ -304,10 +350,10 @@ class _Run(Generic[ClientT, WaitT]):
 
     def _submit_failure(self, item: WorkItem, exc: LiangXinError) -> GenerateOutcome:
         if isinstance(exc, AmbiguousSubmitError):
-            return GenerateOutcome(item.index, "ambiguous", body=item.body, error=exc)
+            return GenerateOutcome(item.index, "ambiguous", body=item.body, error=exc, key=item.key)
         if isinstance(exc, PermissionDeniedError):  # credits spent or access denied: stop
             self._halt(exc)
-        return GenerateOutcome(item.index, "error", body=item.body, error=exc)
+        return GenerateOutcome(item.index, "error", body=item.body, error=exc, key=item.key)
 
     def _updates(self, item: WorkItem) -> Callable[[TaskRecord], object]:
         def on_update(record: TaskRecord) -> None:
@@ -326,8 +372,11 @@ class _Run(Generic[ClientT, WaitT]):
     def _save(self, item: WorkItem, record: TaskRecord) -> Any:
         """Save `record`'s results (`download_to`), each carrying `item`'s request."""
         assert self._download_to is not None
-        return self._client.save(
-            record, self._download_to, metadata=self._metadata, request=item.body
+        plan = None
+        if self._name is not None and item.body is not None:  # checked before its createTask
+            plan = self._name.plan(name_values(item.body, item.key, item.index))
+        return self._client._save_planned(
+            record, self._download_to, item.body, self._metadata, plan
         )
 
     def _wait_timeout(self, lead: float) -> float | None:
@@ -343,9 +392,13 @@ class _Run(Generic[ClientT, WaitT]):
     ) -> GenerateOutcome:
         """The outcome of an accepted task: its wait or save failed (`error`), or success."""
         if error is None:
-            return GenerateOutcome(item.index, "success", item.body, task_id, record, tuple(paths))
+            return GenerateOutcome(
+                item.index, "success", item.body, task_id, record, tuple(paths), key=item.key
+            )
         status: OutcomeStatus = "failed" if isinstance(error, TaskFailedError) else "error"
-        return GenerateOutcome(item.index, status, item.body, task_id, record, error=error)
+        return GenerateOutcome(
+            item.index, status, item.body, task_id, record, error=error, key=item.key
+        )
 
 
 class ManyRun(_Run[SyncManyClient, SyncWait]):

@@ -33,6 +33,8 @@ class ResultSource(Protocol):
         *,
         metadata: MetadataMode = ...,
         request: Mapping[str, Any] | None = ...,
+        name: Any = ...,
+        key: str | None = ...,
     ) -> Any: ...
     def _read_result(self, record: TaskRecord, index: int) -> Any: ...
     def _iter_result(self, record: TaskRecord, index: int, chunk_size: int) -> Any: ...
@@ -62,11 +64,21 @@ class ResultMethods(Generic[PathsT, BytesT, ChunksT]):
     def urls(self) -> tuple[str, ...]:
         return self.record.result_urls
 
-    def save(self, directory: StrPath, *, metadata: MetadataMode = DEFAULT_MODE) -> PathsT:
+    def save(
+        self,
+        directory: StrPath,
+        *,
+        metadata: MetadataMode = DEFAULT_MODE,
+        name: Any = None,
+        key: str | None = None,
+    ) -> PathsT:
         """Download every result into `directory` (created if needed); return the file paths.
 
-        Each file carries its request as `metadata` says (see the client's `save`)."""
-        saved = self._client.save(self.record, directory, metadata=metadata, request=self.request)
+        Each file carries its request as `metadata` says; `name` is a file-name template such
+        as `"{key}/{n}.png"` (see the client's `save`)."""
+        saved = self._client.save(
+            self.record, directory, metadata=metadata, request=self.request, name=name, key=key
+        )
         return cast(PathsT, saved)
 
     def to_dict(self) -> dict[str, Any]:

@@ -33,6 +33,10 @@ class UnknownFieldWarning(LiangXinWarning):
     """An `input` field the contract does not list for this model (a typo?)."""
 
 
+class NameSuffixWarning(LiangXinWarning):
+    """A result saved under another extension than its name template's: the file's type wins."""
+
+
 def warn(warning: LiangXinWarning) -> None:
     """Emit `warning` attributed to the first caller outside this package."""
     frame = sys._getframe(1)
