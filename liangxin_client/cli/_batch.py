@@ -24,6 +24,7 @@ import signal
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from liangxin_client import (
@@ -31,12 +32,14 @@ from liangxin_client import (
     AsyncManyRun,
     CallbackReceiver,
     ManyHooks,
+    NameTemplate,
     TaskRecord,
     WorkItem,
     async_wait_for_task,
 )
-from liangxin_client.cli._batch_input import load_bodies
+from liangxin_client.cli._batch_input import load_rows
 from liangxin_client.cli._batch_journal import Recorder, open_for_run
+from liangxin_client.cli._batch_names import check_names, check_not_there
 from liangxin_client.cli._batch_report import (
     cmd_status,
     manifest_path,
@@ -75,11 +78,11 @@ def _plan(journal: Journal, resubmit: bool, recorder: Recorder) -> tuple[list[Wo
         if row.state in FINAL:
             final += 1
         elif row.task_id is not None:
-            items.append(WorkItem(row.index, body=row.body, task_id=row.task_id))
+            items.append(WorkItem(row.index, body=row.body, task_id=row.task_id, key=row.key))
         elif row.state == "ambiguous":
             ambiguous += 1
         else:
-            items.append(WorkItem(row.index, body=row.body))
+            items.append(WorkItem(row.index, body=row.body, key=row.key))
     return items, final, ambiguous
 
 
@@ -143,6 +146,7 @@ async def _run_batch(
     items: list[WorkItem],
     progress: BatchProgress,
     sheet: LiveSheet | None = None,
+    name: NameTemplate | None = None,
 ) -> bool:
     """Run the work (then close `client`); True when it ran to the end, False when interrupted
     or stopped (`recorder.stopped`: a step could not be recorded, or an image saved)."""
@@ -157,7 +161,9 @@ async def _run_batch(
 
     if callback_url:
         items = [
-            WorkItem(i.index, body={**i.body, "callBackUrl": callback_url}, task_id=i.task_id)
+            WorkItem(
+                i.index, body={**i.body, "callBackUrl": callback_url}, task_id=i.task_id, key=i.key
+            )
             if i.body is not None
             else i
             for i in items
@@ -175,6 +181,7 @@ async def _run_batch(
             hooks=ManyHooks(submitting=submitting, created=created),
             wait=wait,
             metadata=args.metadata,
+            name=name,
         )
         consumer = asyncio.current_task()
         assert consumer is not None
@@ -252,12 +259,14 @@ def cmd_batch(run: Run) -> int:
         raise UsageError("--callback-url and --listen go together")
     if not args.timeout > 0:
         raise UsageError("--timeout must be more than 0 seconds")
-    bodies = load_bodies(args)
+    rows = load_rows(args)
+    bodies, keys = [body for _, body, _ in rows], [key for _, _, key in rows]
+    name = check_names(args, rows)  # every row's file name safe and its own
     with service(run) as where:
         client = where.client(run, AsyncLiangXin)  # closed by _run_batch
         with remembered_durations(client.durations, where.durations_key(client)):
             OutputDir(args.out)  # created and writable, before anything is sent
-            opened = open_for_run(run, bodies)  # locked, whole, writable — or refused
+            opened = open_for_run(run, bodies, keys)  # locked, whole, writable — or refused
             try:
                 journal, resumed = opened.journal, opened.resumed
                 for note in opened.notes:
@@ -269,6 +278,7 @@ def cmd_batch(run: Run) -> int:
                     raise UsageError(f"{exc}; nothing was sent") from None
                 if recorder.failure is not None:  # the ledger took no `reopened` line
                     raise UsageError(f"{recorder.failure}; nothing was sent")
+                check_not_there(name, journal.rows(), Path(args.out), [line for line, _, _ in rows])
                 run.note(
                     f"batch: {plural(len(bodies), 'row')}"
                     + (f", resuming ({final} finished, {len(items)} to do)" if resumed else "")
@@ -294,7 +304,7 @@ def cmd_batch(run: Run) -> int:
                 try:
                     with progress:
                         completed = asyncio.run(
-                            _run_batch(run, client, recorder, items, progress, sheet)
+                            _run_batch(run, client, recorder, items, progress, sheet, name)
                         )
                         ended = None if recorder.stopped else completed
                 finally:

@@ -8,18 +8,21 @@ import io
 import json
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from liangxin_client import InvalidRequestError, request_body
+from liangxin_client.cli._batch_names import refuse_rows, where
 from liangxin_client.cli._exits import UsageError
 
 _TEXT_COLUMNS = frozenset({"prompt", "model"})
+#: Columns (fields) that are a row's key unless `--key-column` names another; never sent.
+KEY_COLUMNS = ("key", "id")
 
 
-def _cell(column: str, text: str) -> Any:
-    if column in _TEXT_COLUMNS:
+def _cell(column: str, text: str, text_columns: frozenset[str] = _TEXT_COLUMNS) -> Any:
+    if column in text_columns:
         return text
     try:
         return json.loads(text)
@@ -27,8 +30,12 @@ def _cell(column: str, text: str) -> Any:
         return text
 
 
-def read_rows(text: str, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, row) for each request in `text` (JSONL or CSV with a header)."""
+def read_rows(
+    text: str, fmt: str, keys: Iterable[str] = KEY_COLUMNS
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, row) for each request in `text` (JSONL or CSV with a header); CSV cells
+    of the `keys` columns stay text (`0042` is not 42)."""
+    text_columns = _TEXT_COLUMNS | frozenset(keys)
     if fmt == "jsonl":
         for number, line in enumerate(text.splitlines(), 1):
             if not line.strip():
@@ -46,7 +53,7 @@ def read_rows(text: str, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
         if None in row:
             raise UsageError(f"line {reader.line_num}: more cells than header columns")
         cells = {
-            key.strip(): _cell(key.strip(), value)
+            key.strip(): _cell(key.strip(), value, text_columns)
             for key, value in row.items()
             if key and value not in (None, "")
         }
@@ -120,21 +127,54 @@ def _read(args: argparse.Namespace) -> str:
     return decode_input(data, str(args.file))
 
 
-def load_bodies(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Every row as a createTask body; any invalid row is a usage error (nothing sent)."""
+def _take_key(row: dict[str, Any], column: str | None) -> tuple[str | None, str | None]:
+    """(the row's key, what is wrong with it), the key column(s) taken out of `row`."""
+    columns = (column,) if column else KEY_COLUMNS
+    found = {c: row.pop(c) for c in columns if c in row}
+    if column and column not in found:
+        return None, f"no {column!r} (--key-column)"
+    if len(found) > 1:
+        return None, "both a 'key' and an 'id': give --key-column to say which is the key"
+    if not found:
+        return None, None
+    ((name, value),) = found.items()
+    if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
+        return None, f"the key {name!r} must be text or a whole number, not {value!r}"
+    return str(value), None
+
+
+def load_rows(args: argparse.Namespace) -> list[tuple[int, dict[str, Any], str | None]]:
+    """Every row as (line number, createTask body, key); an invalid row is a usage error
+    (nothing sent), as is a key missing (with `--key-column`), malformed or used twice."""
     text = _read(args)
-    bodies: list[dict[str, Any]] = []
+    rows: list[tuple[int, dict[str, Any], str | None]] = []
     problems: list[str] = []
-    for number, row in read_rows(text, _format(args, text)):
+    key_problems: list[str] = []
+    seen: dict[str, int] = {}
+    keys = (args.key_column,) if args.key_column else KEY_COLUMNS
+    for number, row in read_rows(text, _format(args, text), keys):
+        key, wrong = _take_key(row, args.key_column)
+        index = len(rows)
+        if wrong is not None:
+            key_problems.append(f"{where(number, index, None)}: {wrong}")
+        elif key is not None and key in seen:
+            key_problems.append(
+                f"{where(number, index, key)}: the key is also row {seen[key] + 1}'s; keys name "
+                "one row each"
+            )
+        elif key is not None:
+            seen[key] = index
         if args.model and "model" not in row:
             row["model"] = args.model
         try:
-            bodies.append(request_body(row))
+            rows.append((number, request_body(row), key))
         except InvalidRequestError as exc:
             problems.append(f"line {number}: {exc}")
+            rows.append((number, {}, key))
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise UsageError("; ".join(problems[:5]) + more + "; nothing was sent")
-    if not bodies:
+    refuse_rows(key_problems)
+    if not rows:
         raise UsageError(f"{args.file} has no rows")
-    return bodies
+    return rows

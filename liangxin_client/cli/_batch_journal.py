@@ -212,7 +212,9 @@ def _inspect(path: Path) -> tuple[Journal | None, str | None, bool]:
     return journal, None, False
 
 
-def open_for_run(run: Run, bodies: Sequence[Mapping[str, Any]]) -> Opened:
+def open_for_run(
+    run: Run, bodies: Sequence[Mapping[str, Any]], keys: Sequence[str | None] | None = None
+) -> Opened:
     """The journal of this batch, locked and ready to record (a `UsageError` when it is not)."""
     args = run.args
     path = journal_path(args)
@@ -226,14 +228,18 @@ def open_for_run(run: Run, bodies: Sequence[Mapping[str, Any]]) -> Opened:
     except JournalError as exc:
         raise UsageError(str(exc)) from None
     try:
-        return _open_locked(run, path, lock, bodies)
+        return _open_locked(run, path, lock, bodies, keys)
     except BaseException:
         lock.release()
         raise
 
 
 def _open_locked(
-    run: Run, path: Path, lock: JournalLock, bodies: Sequence[Mapping[str, Any]]
+    run: Run,
+    path: Path,
+    lock: JournalLock,
+    bodies: Sequence[Mapping[str, Any]],
+    keys: Sequence[str | None] | None,
 ) -> Opened:
     args = run.args
     about = str(args.file)
@@ -289,7 +295,9 @@ def _open_locked(
                 journal.close()
             kept = _move_aside(path)
             journal = _new(path)
-            journal.start(bodies, {"input": about, "out": str(args.out), **resume_meta(run)})
+            journal.start(
+                bodies, {"input": about, "out": str(args.out), **resume_meta(run)}, keys
+            )  # the keys come from the input, as the bodies do
             adopted = _adopt(journal, _recovered_rows(evidence, bodies))
             notes.append(
                 f"rebuilt the journal {path} from "
@@ -302,7 +310,9 @@ def _open_locked(
     if journal is None:
         journal = _new(path)
     try:
-        resumed = journal.start(bodies, {"input": about, "out": str(args.out), **resume_meta(run)})
+        resumed = journal.start(
+            bodies, {"input": about, "out": str(args.out), **resume_meta(run)}, keys
+        )
         if problem is None and not foreign:
             adopted = _adopt(journal, evidence.ledger.rows)
             if adopted:

@@ -66,6 +66,8 @@ def resume_meta(run: Run) -> dict[str, str]:
         "manifest": args.manifest,
         "format": args.format,
         "model": args.model,
+        "key_column": args.key_column,
+        "name": args.name,
         "mock": "1" if args.mock else None,
         "base_url": args.base_url,
         "profile": args.profile,
@@ -93,6 +95,8 @@ def _command(file: str, out: str, journal: str, options: Mapping[str, str]) -> s
         ("--manifest", "manifest"),
         ("--format", "format"),
         ("--model", "model"),
+        ("--key-column", "key_column"),
+        ("--name", "name"),
         ("--callback-url", "callback_url"),
         ("--listen", "listen"),
         ("--concurrency", "concurrency"),
@@ -258,10 +262,10 @@ def cmd_status(run: Run) -> int:
     for entry in ambiguous:
         model = entry["request"].get("model")
         prompt = str(entry["request"].get("input", {}).get("prompt", ""))[:60]
-        print(f"  ambiguous row {entry['index'] + 1}: {model} {prompt!r}")
+        print(f"  ambiguous row {entry['index'] + 1}{_key(entry)}: {model} {prompt!r}")
     for entry in errors[:20]:
         task = f" task {entry['taskId']}" if entry["taskId"] else ""
-        print(f"  {entry['state']} row {entry['index'] + 1}{task}: {entry['error']}")
+        print(f"  {entry['state']} row {entry['index'] + 1}{_key(entry)}{task}: {entry['error']}")
     if finished:
         print("finished: every row " + ("succeeded" if code == EXIT_OK else "is done"))
     else:
@@ -270,6 +274,10 @@ def cmd_status(run: Run) -> int:
         for line in leftover_notes(counts, command, note):
             print(f"  {line}")
     return code
+
+
+def _key(entry: Mapping[str, Any]) -> str:
+    return f" ({entry['key']})" if entry.get("key") is not None else ""
 
 
 def summary(run: Run, counts: dict[str, int], total: int, wall: float, completed: bool) -> int:

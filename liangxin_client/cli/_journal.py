@@ -35,7 +35,8 @@ from typing import Any
 
 import attrs
 
-SCHEMA_VERSION = "1"
+#: 2: rows have a `key` (a journal of schema 1 gets the column when a run opens it).
+SCHEMA_VERSION = "2"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,7 +48,8 @@ CREATE TABLE IF NOT EXISTS rows (
     files TEXT NOT NULL DEFAULT '[]',
     error TEXT,
     submits INTEGER NOT NULL DEFAULT 0,
-    updated_ms INTEGER NOT NULL
+    updated_ms INTEGER NOT NULL,
+    key TEXT
 );
 CREATE INDEX IF NOT EXISTS rows_state ON rows (state);
 """
@@ -87,11 +89,13 @@ class JournalRow:
     files: tuple[str, ...]
     error: str | None
     submits: int
+    key: str | None = None
 
     def manifest(self) -> dict[str, Any]:
         """The row as the results manifest shows it (`request`: what was sent, when ambiguous)."""
         entry: dict[str, Any] = {
             "index": self.index,
+            "key": self.key,
             "taskId": self.task_id,
             "state": self.state,
             "files": list(self.files),
@@ -148,12 +152,22 @@ class Journal:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            columns = self._db.execute("PRAGMA table_info(rows)").fetchall()
+            if not any(column[1] == "key" for column in columns):  # schema 1: rows get keys
+                self._db.execute("ALTER TABLE rows ADD COLUMN key TEXT")
+                self._db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)",
+                    (SCHEMA_VERSION,),
+                )
         except (sqlite3.Error, OSError) as exc:
             with contextlib.suppress(AttributeError, sqlite3.Error):
                 self._db.close()
             raise JournalError(
                 f"cannot use {path} as a batch journal: {_problem(exc)}", _problem(exc)
             ) from None
+
+    def _keyed(self) -> bool:
+        return any(column[1] == "key" for column in self._query("PRAGMA table_info(rows)"))
 
     def check_whole(self) -> None:
         """The file is whole (`quick_check`) and has the journal's columns."""
@@ -201,13 +215,20 @@ class Journal:
     def row_count(self) -> int:
         return int(self._query("SELECT COUNT(*) FROM rows")[0][0])
 
-    def start(self, bodies: Sequence[Mapping[str, Any]], meta: Mapping[str, str]) -> bool:
-        """Record the input on a first run, or check that a rerun has the same input.
+    def start(
+        self,
+        bodies: Sequence[Mapping[str, Any]],
+        meta: Mapping[str, str],
+        keys: Sequence[str | None] | None = None,
+    ) -> bool:
+        """Record the input (each row's body and key) on a first run, or check that a rerun has
+        the same input.
 
         Returns True when the journal already held this batch (a resume).
         """
+        keys = list(keys) if keys is not None else [None] * len(bodies)
         if self.row_count():
-            self._check_same(bodies)
+            self._check_same(bodies, keys)
             return True
         now = _now_ms()
         try:
@@ -218,26 +239,41 @@ class Journal:
                     [("schema", SCHEMA_VERSION), *meta.items()],
                 )
                 self._db.executemany(
-                    "INSERT INTO rows (idx, body, updated_ms) VALUES (?, ?, ?)",
-                    ((i, _dump(body), now) for i, body in enumerate(bodies)),
+                    "INSERT INTO rows (idx, body, key, updated_ms) VALUES (?, ?, ?, ?)",
+                    (
+                        (i, _dump(body), key, now)
+                        for i, (body, key) in enumerate(zip(bodies, keys, strict=True))
+                    ),
                 )
         except sqlite3.Error as exc:
             raise JournalError(f"cannot write the journal {self.path}: {exc}", str(exc)) from None
         return False
 
-    def _check_same(self, bodies: Sequence[Mapping[str, Any]]) -> None:
-        stored = self._query("SELECT idx, body FROM rows ORDER BY idx")
+    def _check_same(self, bodies: Sequence[Mapping[str, Any]], keys: Sequence[str | None]) -> None:
+        stored = self._query("SELECT idx, body, key FROM rows ORDER BY idx")
         if len(stored) != len(bodies):
             raise JournalError(
                 f"{self.path} is the journal of a batch of {len(stored)} rows, but the input has "
                 f"{len(bodies)}; give another --journal for a different batch"
             )
-        for (index, text), body in zip(stored, bodies, strict=True):
-            if text != _dump(body):
+        unkeyed = []
+        for (index, text, known), body, key in zip(stored, bodies, keys, strict=True):
+            if text != _dump(body) or (known is not None and known != key):
                 raise JournalError(
-                    f"row {index + 1} of the input differs from the one in {self.path}; "
-                    "give another --journal for a different batch"
+                    f"row {index + 1} of the input differs from the one in {self.path}"
+                    + (f" (key {known!r}, now {key!r})" if known != key and known else "")
+                    + "; give another --journal for a different batch"
                 )
+            if known is None and key is not None:
+                unkeyed.append((key, index))
+        if unkeyed:  # a journal made before rows had keys: they get the input's
+            try:
+                with self._db:
+                    self._db.executemany("UPDATE rows SET key = ? WHERE idx = ?", unkeyed)
+            except sqlite3.Error as exc:
+                raise JournalError(
+                    f"cannot write the journal {self.path}: {exc}", str(exc)
+                ) from None
 
     # -- steps (each one commit) -----------------------------------------------------------
 
@@ -294,11 +330,12 @@ class Journal:
     # -- reading ---------------------------------------------------------------------------
 
     def rows(self) -> Iterator[JournalRow]:
+        key = "key" if self._keyed() else "NULL"  # NULL: a schema-1 journal read by --status
         found = self._query(
-            "SELECT idx, body, state, task_id, files, error, submits FROM rows ORDER BY idx"
+            f"SELECT idx, body, state, task_id, files, error, submits, {key} FROM rows ORDER BY idx"
         )
         try:
-            for index, body, state, task_id, files, error, submits in found:
+            for index, body, state, task_id, files, error, submits, row_key in found:
                 yield JournalRow(
                     index,
                     json.loads(body),
@@ -307,6 +344,7 @@ class Journal:
                     tuple(json.loads(files)),
                     error,
                     submits,
+                    row_key,
                 )
         except (ValueError, TypeError) as exc:
             raise JournalError(f"the journal {self.path} is damaged: {exc}") from None

@@ -266,6 +266,17 @@ def _batch_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("jsonl", "csv"), help="default: from the file name")
     parser.add_argument("--model", "-m", help="model for rows that name none")
     parser.add_argument(
+        "--key-column",
+        metavar="NAME",
+        help="the column (field) that is each row's key, not sent (default: key or id)",
+    )
+    parser.add_argument(
+        "--name",
+        metavar="TEMPLATE",
+        help="file names under --out, e.g. '{key}/{n}.png' ({key} {row} {model} {task_id} {n} "
+        "{prompt} and input fields; see docs/cli.md)",
+    )
+    parser.add_argument(
         "--concurrency",
         type=_positive_int,
         default=DEFAULT_MANY_CONCURRENCY,
