@@ -53,6 +53,12 @@ RECIPES = [
         why="all 500 rows succeed on the README's mock",
     ),
     Recipe(
+        "client.generate_many(shots",
+        "script",
+        check=lambda out: "out/SKU-4711/1.png" in out and "out/SKU-4712/1.png" in out,
+        why="each key's image at its name",
+    ),
+    Recipe(
         'callback_url="https://hooks.example.com/liangxin"',
         "outside",
         why="binds 0.0.0.0:8080 and its callBackUrl is a public host",
