@@ -32,13 +32,13 @@ MockFactory = Callable[..., MockServer]
 class CLI:
     """Runs `python -m liangxin_client` with a private mock database and no credentials."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, task_seconds: float = 0.5) -> None:
         self.cwd = tmp_path
         # The environment is already private (the repository's conftest.py).
         self.env = {
             **os.environ,
             "LIANGXIN_MOCK_DB": str(tmp_path / "mock.db"),
-            "LIANGXIN_MOCK_TASK_SECONDS": "0.5",
+            "LIANGXIN_MOCK_TASK_SECONDS": str(task_seconds),
         }
 
     def __call__(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

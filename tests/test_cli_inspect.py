@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,43 +13,15 @@ from PIL import Image
 from liangxin_client import LiangXin
 from liangxin_client.cli import EXIT_API_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, main
 from liangxin_mock import MockServer
+from tests.test_cli import CLI, one_line_error
 
 PROMPT = "a tea bottle on a stone table, 茶"
 OURS = {b"liangxin", b"Description", b"Software", b"Source", b"Creation Time"}
 
 
-class CLI:
-    """`python -m liangxin_client` with a private mock database (the environment is private)."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.cwd = tmp_path
-        self.env = {
-            **os.environ,
-            "LIANGXIN_MOCK_DB": str(tmp_path / "mock.db"),
-            "LIANGXIN_MOCK_TASK_SECONDS": "0.3",
-        }
-
-    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "liangxin_client", *args],
-            cwd=self.cwd,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
-
 @pytest.fixture
 def cli(tmp_path: Path) -> CLI:
-    return CLI(tmp_path)
-
-
-def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    assert "Traceback" not in result.stderr
-    [line] = result.stderr.strip().splitlines()
-    assert line.startswith("error: ")
-    return line
+    return CLI(tmp_path, task_seconds=0.3)
 
 
 def without_ours(data: bytes) -> bytes:
