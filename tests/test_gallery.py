@@ -137,6 +137,39 @@ def test_the_sheet_of_a_manifest_alone_names_its_keys(
     assert "the same <code>liangxin batch</code> command" in text
 
 
+def test_the_request_written_into_each_image_fills_a_sheet_without_a_journal(
+    batch: InProcess, tmp_path: Path
+) -> None:
+    rows = [{"prompt": f"a fox number {n}", "seed": n} for n in range(3)]
+    (tmp_path / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    code, _, err = batch("rows.jsonl", "-m", "z-image", "-o", "shots")
+    assert code == EXIT_OK, err
+    entries = manifest(tmp_path / "shots" / "rows.manifest.jsonl")
+    # the journal gone: the manifest has no prompts, the images do
+    for name in ("rows.journal.sqlite", "rows.journal.sqlite.ledger.jsonl"):
+        (tmp_path / "shots" / name).unlink(missing_ok=True)
+    assert main(["gallery", "shots"]) == EXIT_OK
+    text = (tmp_path / "shots" / "index.html").read_text()
+    for entry in entries:
+        card = text.split(f'id="row-{entry["index"] + 1}"', 1)[1].split("</article>", 1)[0]
+        assert f">a fox number {entry['index']}</p>" in card and "z-image" in card
+        assert f"seed {entry['index']}" in card
+    # the images alone, in a folder of their own: one card per task, with its request
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    for entry in entries:
+        for name in entry["files"]:
+            (alone / Path(name).name).write_bytes((tmp_path / name).read_bytes())
+    (alone / "plain.png").write_bytes(png(8, 8, (1, 2, 3)))  # no request in it
+    assert main(["gallery", str(alone)]) == EXIT_OK
+    tags = Tags((alone / "index.html").read_text())
+    text = (alone / "index.html").read_text()
+    assert len(tags.named("article")) == 4
+    for entry in entries:
+        assert f">a fox number {entry['index']}</p>" in text and entry["taskId"] in text
+    assert "plain.png" in text
+
+
 def test_a_folder_of_images_without_a_manifest(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

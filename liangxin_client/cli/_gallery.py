@@ -58,6 +58,7 @@ class SheetRow:
     error: str | None = None
     next_step: str | None = None  # what to do about it, with a command in backticks
     missing: tuple[Path, ...] = ()  # files the row names that are not on disk
+    caption: str | None = None  # a file's name, for an image that says nothing of its request
 
 
 @attrs.frozen
@@ -148,7 +149,7 @@ border:1px solid currentColor}
 .prompt{margin:0;white-space:pre-wrap;overflow-wrap:anywhere;display:-webkit-box;
 -webkit-box-orient:vertical;-webkit-line-clamp:4;overflow:hidden;cursor:pointer}
 .prompt:focus{-webkit-line-clamp:unset;outline:none}
-.model,.task,.inputs{margin:0;color:var(--dim);font-size:12px;overflow-wrap:anywhere}
+.model,.task,.inputs,.caption{margin:0;color:var(--dim);font-size:12px;overflow-wrap:anywhere}
 .reason{margin:2px 0 0;color:var(--bad);font-size:12px;overflow-wrap:anywhere}
 .s-ambiguous .reason{color:var(--warn)}
 .next{margin:0;font-size:12px;overflow-wrap:anywhere}
@@ -262,6 +263,8 @@ def _card(row: SheetRow, model_class: dict[str, str], page_dir: Path) -> str:
     if row.key:
         out.append(f'<span class="key">{_e(row.key)}</span>')
     out.append(f'<span class="state">{_e(row.state)}</span></p>')
+    if row.caption:
+        out.append(f'<p class="caption">{_e(row.caption)}</p>')
     if row.prompt is not None:
         out.append(f'<p class="prompt" tabindex="0" title="{_e(row.prompt)}">{_e(row.prompt)}</p>')
     if row.model:

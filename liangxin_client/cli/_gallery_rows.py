@@ -16,6 +16,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
+
+from liangxin_client import read_image_metadata
 from liangxin_client.cli._batch_report import (
     leftover_notes,
     resume_command,
@@ -211,11 +214,14 @@ def read_manifest(path: Path) -> list[dict[str, Any]]:
 
 
 def manifest_sheet(path: Path) -> Sheet:
-    """The sheet of a batch whose journal is gone: what the manifest says (the request only for
-    ambiguous rows)."""
+    """The sheet of a batch whose journal is gone: what the manifest says, and the request each
+    saved image carries (a failed row's is in neither, an ambiguous row's is in the manifest)."""
     entries = read_manifest(path)
     bases = [Path.cwd(), path.parent]
     cards = [sheet_row(entry, None, bases) for entry in entries]
+    cards = [
+        _with_request(card, image_request(card.files[0])) if card.files else card for card in cards
+    ]
     left = sum(card.state not in ("success", "failed") for card in cards)
     notes = []
     if left:
@@ -245,8 +251,57 @@ def image_files(folder: Path, skip: Path | None = None) -> list[Path]:
     return found
 
 
+def image_request(path: Path) -> dict[str, Any] | None:
+    """What made the image at `path`, as liangxin-client wrote it into the file (or its
+    sidecar); None when it carries nothing, or cannot be read."""
+    try:
+        return read_image_metadata(path)
+    except (OSError, ValueError):
+        return None
+
+
+def _with_request(card: SheetRow, meta: Mapping[str, Any] | None) -> SheetRow:
+    """`card` with the model, prompt and input fields an image of it carries, where the card
+    has none of its own."""
+    if meta is None or card.prompt is not None:
+        return card
+    model, prompt, inputs = _request({"model": meta.get("model"), "input": meta.get("input")})
+    prompt = prompt if prompt is not None else meta.get("prompt")
+    key = meta.get("key")
+    return attrs.evolve(
+        card,
+        model=card.model or model,
+        prompt=str(prompt) if prompt is not None else None,
+        inputs=card.inputs or inputs,
+        task_id=card.task_id or (str(meta["taskId"]) if meta.get("taskId") else None),
+        key=card.key or (str(key) if key not in (None, "") else None),
+    )
+
+
 def folder_sheet(folder: Path, images: list[Path]) -> Sheet:
-    cards = [SheetRow(index=i, state="success", files=(p,)) for i, p in enumerate(images)]
+    """A card per task whose images carry their request (its images together, in order), and
+    one per image that carries none (named by its path)."""
+    tasks: dict[str, list[tuple[int, Path, dict[str, Any]]]] = {}
+    order: list[tuple[str | None, Path]] = []
+    for path in images:
+        meta = image_request(path)
+        task = str(meta["taskId"]) if meta is not None and meta.get("taskId") else None
+        if task is None or meta is None:
+            order.append((None, path))
+            continue
+        if task not in tasks:
+            order.append((task, path))
+        number = meta.get("image")
+        tasks.setdefault(task, []).append((number if isinstance(number, int) else 0, path, meta))
+    cards = []
+    for index, (task, path) in enumerate(order):
+        if task is None:
+            name = path.relative_to(folder).as_posix()
+            cards.append(SheetRow(index=index, state="success", files=(path,), caption=name))
+            continue
+        found = sorted(tasks[task], key=lambda item: item[0])
+        card = SheetRow(index=index, state="success", files=tuple(p for _, p, _ in found))
+        cards.append(_with_request(card, found[0][2]))
     return Sheet(title=f"liangxin: {folder.name or folder}", rows=cards, source=str(folder))
 
 
