@@ -3,6 +3,7 @@ sheet a running batch keeps up to date. What a browser makes of it: test_gallery
 
 from __future__ import annotations
 
+import errno
 import html
 import json
 import signal
@@ -298,15 +299,39 @@ def test_a_running_batch_writes_its_sheet_at_most_every_few_seconds(
     assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []  # no temp
 
 
-def test_a_sheet_that_cannot_be_written_never_stops_the_batch(
-    batch: InProcess, tmp_path: Path
+def test_an_index_html_liangxin_did_not_write_is_never_replaced(
+    batch: InProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    source = write_rows(tmp_path / "rows.jsonl", 3)
-    (tmp_path / "liangxin-output" / "index.html").mkdir(parents=True)  # in the way
-    code, _, err = batch(str(source), "-m", "z-image")
+    source = write_rows(tmp_path / "rows.jsonl", 2)
+    theirs = tmp_path / "site" / "index.html"
+    theirs.parent.mkdir()
+    theirs.write_text("<!doctype html><title>my own site</title>")
+    code, out, err = batch(str(source), "-m", "z-image", "-o", "site")
     assert code == EXIT_OK, err
-    assert err.count("cannot write the contact sheet") == 1
+    assert theirs.read_text() == "<!doctype html><title>my own site</title>"
+    assert err.count("site/index.html was not written by liangxin") == 1
+    assert "contact sheet:" not in out
+    code, _, err = gallery("site", capsys=capsys)
+    assert code == EXIT_USAGE and "was not written by liangxin" in err and "-o FILE" in err
+    assert theirs.read_text() == "<!doctype html><title>my own site</title>"
+    assert gallery("site", "-o", str(theirs), capsys=capsys)[0] == EXIT_OK  # asked for by name
+    assert 'name="generator" content="liangxin"' in theirs.read_text()
+    assert gallery("site", capsys=capsys)[0] == EXIT_OK  # ours now: rewritten freely
+
+
+def test_a_sheet_that_cannot_be_written_never_stops_the_batch(
+    batch: InProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(sheet: Sheet, path: Path) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(_gallery_rows, "write", full)
+    source = write_rows(tmp_path / "rows.jsonl", 3)
+    code, out, err = batch(str(source), "-m", "z-image")
+    assert code == EXIT_OK, err
+    assert err.count("cannot write the contact sheet") == 1 and "No space left" in err
     assert (tmp_path / "liangxin-output" / "rows.manifest.jsonl").is_file()
+    assert "contact sheet:" not in out  # the summary names no sheet it did not write
 
 
 def test_a_finished_batch_has_its_sheet_beside_the_manifest(

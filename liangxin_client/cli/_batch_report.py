@@ -22,7 +22,7 @@ from liangxin_client.cli._exits import (
     EXIT_TASK_FAILED,
     UsageError,
 )
-from liangxin_client.cli._gallery import SHEET_NAME
+from liangxin_client.cli._gallery import SHEET_NAME, written_by_liangxin
 from liangxin_client.cli._journal import Journal, JournalError
 from liangxin_client.cli._run import Run
 from liangxin_contract import redact_url
@@ -284,6 +284,7 @@ def summary(run: Run, counts: dict[str, int], total: int, wall: float, completed
     """The end of a run: states, the manifest's path, what is left and the command that
     finishes it; the exit code."""
     args = run.args
+    sheet = sheet_path(args)  # named only when the batch wrote it
     resumable, ambiguous = left_over(counts)
     if run.json:
         print(
@@ -293,7 +294,7 @@ def summary(run: Run, counts: dict[str, int], total: int, wall: float, completed
                     "states": counts,
                     "seconds": round(wall, 1),
                     "manifest": str(manifest_path(args)),
-                    "sheet": str(sheet_path(args)),
+                    "sheet": str(sheet) if written_by_liangxin(sheet) else None,
                     "journal": str(journal_path(args)),
                     "completed": completed,
                     "left": resumable + ambiguous,
@@ -305,7 +306,8 @@ def summary(run: Run, counts: dict[str, int], total: int, wall: float, completed
     elif completed:
         print(f"{plural(total, 'row')} in {wall:.1f} s: {_states(counts, counts)}")
         print(f"manifest: {manifest_path(args)}")
-        print(f"contact sheet: {sheet_path(args)}")
+        if written_by_liangxin(sheet):
+            print(f"contact sheet: {sheet}")
     else:
         finished = sum(counts.get(state, 0) for state in _FINISHED)
         done = f" ({_states(counts, _FINISHED)})" if finished else ""
@@ -315,7 +317,8 @@ def summary(run: Run, counts: dict[str, int], total: int, wall: float, completed
             f"{done}, {left} left ({_states(counts, _LEFT)})"
         )
         print(f"manifest: {manifest_path(args)}")
-        print(f"contact sheet: {sheet_path(args)}")
+        if written_by_liangxin(sheet):
+            print(f"contact sheet: {sheet}")
     for line in leftover_notes(
         counts, resume_command(run), resume_note(run), interrupted=not completed
     ):

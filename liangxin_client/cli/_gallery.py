@@ -28,6 +28,8 @@ import attrs
 
 #: The sheet's file name, next to the batch manifest.
 SHEET_NAME = "index.html"
+#: How a page says liangxin wrote it (an `index.html` without it is never replaced unasked).
+GENERATOR = '<meta name="generator" content="liangxin">'
 #: Seconds between reloads of a page whose batch is running.
 RELOAD_SECONDS = 5
 
@@ -322,7 +324,7 @@ def render(sheet: Sheet, page_dir: Path) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{_e(_policy([_CSS, filters]))}">',
         '<meta name="referrer" content="no-referrer">',
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
-        '<meta name="generator" content="liangxin">',
+        GENERATOR,
         f"<title>{_e(sheet.title)}</title>",
         f"<style>{_CSS}</style>",
         f"<style>{filters}</style>",
@@ -367,6 +369,15 @@ def render(sheet: Sheet, page_dir: Path) -> str:
     parts.append(f"<script>{_SCRIPT}</script>")
     parts.append("</body></html>\n")
     return "\n".join(p for p in parts if p)
+
+
+def written_by_liangxin(path: Path) -> bool:
+    """Whether the page at `path` is a contact sheet (False: another file, or none)."""
+    try:
+        with path.open("rb") as page:
+            return GENERATOR.encode() in page.read(4096)
+    except OSError:
+        return False
 
 
 def write(sheet: Sheet, path: Path) -> None:

@@ -27,7 +27,7 @@ from liangxin_client.cli._batch_report import (
     status_resume,
 )
 from liangxin_client.cli._exits import EXIT_OK, UsageError
-from liangxin_client.cli._gallery import SHEET_NAME, Sheet, SheetRow, write
+from liangxin_client.cli._gallery import SHEET_NAME, Sheet, SheetRow, write, written_by_liangxin
 from liangxin_client.cli._journal import Journal, JournalError, JournalRow
 from liangxin_client.cli._output import emit, os_error
 from liangxin_client.cli._run import Run
@@ -375,6 +375,11 @@ def cmd_gallery(run: Run) -> int:
     target = Path(run.args.target)
     output = Path(run.args.output) if run.args.output else None
     sheet, path = find_sheet(target, output)
+    if output is None and path.exists() and not written_by_liangxin(path):
+        raise UsageError(
+            f"{path} was not written by liangxin, so it is left alone: write the contact sheet "
+            "elsewhere with -o FILE (or name this file with -o to replace it)"
+        )
     try:
         write(sheet, path)
     except OSError as exc:
@@ -436,6 +441,14 @@ class LiveSheet:
 
     def _write(self, status: str, notes: Iterable[str] = ()) -> None:
         started = time.monotonic()
+        if self.path.exists() and not written_by_liangxin(self.path):
+            if not self._failed:
+                self._note(
+                    f"{self.path} was not written by liangxin, so no contact sheet is written "
+                    f"over it (`liangxin gallery {self.path.parent} -o FILE` writes one elsewhere)"
+                )
+            self._failed = True
+            return
         try:
             write(self._sheet(status, notes), self.path)
         except Exception as exc:  # a page to look at never changes how a batch ends
