@@ -24,7 +24,7 @@ from tests.gallery_support import (
     expected_states,
     make_batch,
 )
-from tests.test_cli_batch import InProcess, manifest, write_rows
+from tests.test_cli_batch import InProcess, manifest
 
 VISIBLE_CARDS = (
     "Array.prototype.filter.call(document.querySelectorAll('.card'),"
@@ -159,16 +159,25 @@ def test_a_real_batch_sheet_shows_every_image_the_batch_saved(
     tmp_path: Path,
     keep: Callable[[Page, str], Path],
 ) -> None:
-    source = write_rows(tmp_path / "rows.jsonl", 12)
-    code, _, err = batch(str(source), "-m", "z-image", "-o", "shots")
+    rows = "".join(f"SKU 47#{n},a teapot {n}\n" for n in range(12))  # names to encode
+    (tmp_path / "rows.csv").write_text("sku,prompt\n" + rows)
+    code, _, err = batch(
+        "rows.csv", "-m", "z-image", "-o", "shots", "--key-column", "sku", "--name", "{key}/{n}.png"
+    )
     assert code == EXIT_OK, err
-    files = sum(len(e["files"]) for e in manifest(tmp_path / "shots" / "rows.manifest.jsonl"))
+    entries = manifest(tmp_path / "shots" / "rows.manifest.jsonl")
+    files = sum(len(e["files"]) for e in entries)
     page = chromium.page()
     try:
         page.open((tmp_path / "shots" / "index.html").as_uri())
         page.wait_for(f"document.images.length=={files}&&Array.prototype.every.call("
                       "document.images,function(i){return i.complete;})")  # fmt: skip
         assert page.loaded_images() == files == 12
+        keys = page.evaluate(
+            "Array.prototype.map.call(document.querySelectorAll('.card .key'),"
+            "function(k){return k.textContent;})"
+        )
+        assert keys == [f"SKU 47#{n}" for n in range(12)]
         keep(page, "gallery-batch")
     finally:
         page.close()
