@@ -23,4 +23,8 @@ def main() -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # on the way out: a second one is no traceback
         print("error: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    return cli_main()
+    code = cli_main()
+    # The command has ended. At shutdown Python gives SIGINT its default action back (the
+    # process killed by the signal: exit -2, whatever the command said) unless it is ignored.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return code

@@ -93,3 +93,19 @@ def test_ctrl_c_twice_before_the_batch_starts(tmp_path: Path) -> None:
     assert "Traceback" not in stderr, stderr
     assert proc.returncode in (EXIT_INTERRUPTED, 0, 1, 2, 3, 4), proc.returncode
     assert proc.returncode != -signal.SIGINT
+
+
+def test_a_ctrl_c_after_the_command_ended_cannot_kill_the_process_at_shutdown() -> None:
+    """At interpreter shutdown Python puts SIGINT's default action back (killed by the signal,
+    -2) unless SIGINT is ignored; the console script ignores it once the command has ended,
+    so a late second Ctrl-C leaves the command's own exit code (it flaked so under load)."""
+    script = (
+        "import signal, sys, _liangxin_entry\n"
+        "sys.argv = ['liangxin', '--version']\n"
+        "code = _liangxin_entry.main()\n"
+        "print(code, signal.getsignal(signal.SIGINT) is signal.SIG_IGN)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.split()[-2:] == ["0", "True"], done.stdout + done.stderr
