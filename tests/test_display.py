@@ -94,7 +94,7 @@ def test_outcomes_to_dict_and_html(liangxin_mock: MockServer, tmp_path: Path) ->
         outcomes = sorted(client.generate_many(rows, download_to=tmp_path), key=lambda o: o.index)
     ok, bad = outcomes
     data = ok.to_dict()
-    assert list(data)[:3] == ["taskId", "index", "status"]
+    assert list(data)[:4] == ["taskId", "index", "key", "status"] and data["key"] is None
     assert data["status"] == "success" and data["record"]["taskId"] == ok.task_id
     assert data["request"]["input"]["prompt"] == PROMPT
     assert data["files"] == [str(ok.paths[0])] and data["error"] is None
