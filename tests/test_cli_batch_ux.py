@@ -333,9 +333,8 @@ def test_status_of_an_unfinished_batch_exits_5_and_prints_the_command_that_resum
     assert report["states"] == {"success": 6}
 
 
-def test_status_of_a_batch_left_with_an_ambiguous_row_names_the_resubmit_and_its_risk(
-    batch: InProcess, tmp_path: Path
-) -> None:
+def _two_rows_then(batch: InProcess, tmp_path: Path, second_row: str) -> Path:
+    """A two-row batch run to the end, then its journal's second row set to `second_row`."""
     import sqlite3
 
     source = tmp_path / "rows.jsonl"
@@ -344,8 +343,15 @@ def test_status_of_a_batch_left_with_an_ambiguous_row_names_the_resubmit_and_its
     journal = tmp_path / "liangxin-output" / "rows.journal.sqlite"
     db = sqlite3.connect(journal)
     with db:
-        db.execute("UPDATE rows SET state = 'ambiguous', task_id = NULL WHERE idx = 1")
+        db.execute(f"UPDATE rows SET {second_row} WHERE idx = 1")
     db.close()
+    return journal
+
+
+def test_status_of_a_batch_left_with_an_ambiguous_row_names_the_resubmit_and_its_risk(
+    batch: InProcess, tmp_path: Path
+) -> None:
+    journal = _two_rows_then(batch, tmp_path, "state = 'ambiguous', task_id = NULL")
     assert main(["batch", "--status", str(journal.relative_to(tmp_path))]) == EXIT_NOT_FINISHED
     out, _ = batch.capsys.readouterr()
     assert "not done" not in out and "1 row ambiguous" in out
@@ -357,16 +363,7 @@ def test_status_of_a_batch_left_with_an_ambiguous_row_names_the_resubmit_and_its
 def test_status_of_a_finished_batch_with_a_failed_task_exits_3(
     batch: InProcess, tmp_path: Path
 ) -> None:
-    import sqlite3
-
-    source = tmp_path / "rows.jsonl"
-    source.write_text('{"prompt": "a"}\n{"prompt": "b"}\n')
-    assert batch(str(source), "-m", "z-image")[0] == EXIT_OK
-    journal = tmp_path / "liangxin-output" / "rows.journal.sqlite"
-    db = sqlite3.connect(journal)
-    with db:
-        db.execute("UPDATE rows SET state = 'failed' WHERE idx = 1")
-    db.close()
+    journal = _two_rows_then(batch, tmp_path, "state = 'failed'")
     assert main(["batch", "--status", str(journal)]) == EXIT_TASK_FAILED
     assert "finished: every row is done" in batch.capsys.readouterr().out
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import struct
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from liangxin_client import LiangXin
 from liangxin_client.cli import EXIT_API_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, main
 from liangxin_mock import MockServer
 from tests.test_cli import CLI, one_line_error
+from tests.test_image_metadata import without_text
 
 PROMPT = "a tea bottle on a stone table, 茶"
 OURS = {b"liangxin", b"Description", b"Software", b"Source", b"Creation Time"}
@@ -22,17 +22,6 @@ OURS = {b"liangxin", b"Description", b"Software", b"Source", b"Creation Time"}
 @pytest.fixture
 def cli(tmp_path: Path) -> CLI:
     return CLI(tmp_path, task_seconds=0.3)
-
-
-def without_ours(data: bytes) -> bytes:
-    out, at = bytearray(data[:8]), 8
-    while at < len(data):
-        (length,) = struct.unpack(">I", data[at : at + 4])
-        kind, body = data[at + 4 : at + 8], data[at + 8 : at + 8 + length]
-        if not (kind == b"iTXt" and body.split(b"\0", 1)[0] in OURS):
-            out += data[at : at + 12 + length]
-        at += 12 + length
-    return bytes(out)
 
 
 def pixels(path: Path) -> bytes:
@@ -95,7 +84,7 @@ def test_metadata_none_and_sidecar_leave_the_download_as_it_was(cli: CLI) -> Non
     [none_file] = (cli.cwd / "none").iterdir()
     side_file = cli.cwd / plain.stdout.strip().replace("none/", "side/", 1)
     assert none_file.read_bytes() == side_file.read_bytes()  # as downloaded, twice
-    assert without_ours(with_png.read_bytes()) == none_file.read_bytes()
+    assert without_text(with_png.read_bytes(), OURS) == none_file.read_bytes()
     assert pixels(with_png) == pixels(none_file)
     assert sorted(p.name for p in (cli.cwd / "side").iterdir()) == [
         side_file.name,
